@@ -1,0 +1,111 @@
+/* devinit: prepare a Node.js + Prisma dev container, then run the app as its init.
+ * This file only turns the command line and environment into a configuration and hands it
+ * to the init (lib/init.c); every piece of work lives in lib/. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <openssl/opensslv.h>
+#include <uv.h>
+
+#include "cli.h"
+#include "config.h"
+#include "exitcodes.h"
+#include "init.h"
+#include "log.h"
+
+extern char **environ;
+
+static void print_version(void)
+{
+    int pq = PQlibVersion();
+    printf("devinit %s\n", DEVINIT_VERSION);
+    printf("libuv %s, libpq %d.%d, %s\n", uv_version_string(), pq / 10000, pq % 10000,
+           OPENSSL_VERSION_TEXT);
+#ifdef DEVINIT_STATIC_BUILD
+    printf("static build: without GSSAPI (Kerberos) authentication and encryption, and without "
+           "LDAP lookup of connection services\n");
+#else
+    printf("dynamic build: all libpq features of the system library\n");
+#endif
+}
+
+/* defaults < INI file < DEVINIT_* environment < flags. */
+static int configure(struct config *cfg, const struct cli *cli, char *err, size_t errlen)
+{
+    config_init(cfg);
+    const char *path = cli->config_path;
+    bool must_exist = true;
+    if (!path)
+        path = getenv("DEVINIT_CONFIG");
+    if (!path || !*path) {
+        path = "devinit.ini";
+        must_exist = false;
+    }
+    int rc = config_load_file(cfg, path, must_exist, err, errlen);
+    if (rc < 0 && rc != -ENOENT)
+        return rc;
+    if ((rc = config_load_env(cfg, environ, err, errlen)) < 0)
+        return rc;
+    if (cli->stop_timeout_ms >= 0)
+        cfg->app.stop_timeout_ms = (uint64_t)cli->stop_timeout_ms;
+    cfg->steps = (cli->only_set ? cli->only : STEP_ALL) & ~cli->skip;
+    int level = (int)cfg->log.level + cli->verbosity;
+    if (level < LOG_ERROR)
+        level = LOG_ERROR;
+    if (level > LOG_DEBUG)
+        level = LOG_DEBUG;
+    cfg->log.level = (enum log_level)level;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    uv_loop_t *loop = uv_default_loop();
+    /* Signal watchers first: a SIGTERM that arrives while we parse must not be lost. */
+    if (init_prepare(loop) < 0)
+        return EXIT_OSERR;
+
+    char err[1024];
+    struct cli cli;
+    if (cli_parse(&cli, argc, argv, err, sizeof err) < 0) {
+        log_error(NULL, "%s", err);
+        return EXIT_USAGE;
+    }
+    switch (cli.command) {
+    case CLI_HELP:
+        cli_usage();
+        return 0;
+    case CLI_VERSION:
+        print_version();
+        return 0;
+    case CLI_SYNC:
+    case CLI_STATUS:
+    case CLI_HEALTH:
+        log_error(NULL, "'%s' is not available in this version of devinit", argv[1]);
+        return EXIT_USAGE;
+    case CLI_RUN:
+    case CLI_CHECK:
+        break;
+    }
+
+    struct config cfg;
+    if (configure(&cfg, &cli, err, sizeof err) < 0) {
+        log_error(NULL, "%s", err);
+        config_free(&cfg);
+        return EXIT_CONFIG;
+    }
+    log_setup(cfg.log.level, cfg.log.color);
+
+    struct init_opts opts = {
+        .mode = cli.command == CLI_CHECK ? INIT_CHECK : INIT_RUN,
+        .argv = cli.argv,
+        .json = cli.json,
+    };
+    int code = init_run(loop, &cfg, &opts);
+    config_free(&cfg);
+    uv_loop_close(loop);
+    return code;
+}

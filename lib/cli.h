@@ -1,0 +1,34 @@
+/* The command line: `devinit [OPTIONS] [--] COMMAND [ARG...]`, `devinit check`, `devinit
+ * sync`, `devinit status`, `--help`, `--version`. Pure parsing: no I/O, no exit. */
+#ifndef DEVINIT_CLI_H
+#define DEVINIT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum cli_command { CLI_RUN = 0, CLI_CHECK, CLI_SYNC, CLI_STATUS, CLI_HEALTH, CLI_HELP, CLI_VERSION };
+
+struct cli {
+    enum cli_command command;
+    const char *config_path; /* --config, or NULL */
+    unsigned skip;           /* STEP_BIT()s named by --skip */
+    unsigned only;           /* STEP_BIT()s named by --only; meaningful when only_set */
+    bool only_set;
+    int64_t stop_timeout_ms; /* --stop-timeout, or -1 */
+    int verbosity;           /* +1 per -v, -1 per -q */
+    bool json;               /* --json (check, status) */
+    char **argv;             /* the app's command (CLI_RUN), NULL-terminated; points into argv */
+    int argc;
+};
+
+/* Parses argv. Returns 0, or -EINVAL with a one-line message in err (exit EXIT_USAGE). */
+int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen);
+
+/* Parses "deps,generate", "all" into STEP_BIT()s. 0 or -EINVAL naming the bad word. */
+int cli_parse_steps(const char *list, unsigned *bits, char *err, size_t errlen);
+
+/* Writes the --help text to stdout. */
+void cli_usage(void);
+
+#endif

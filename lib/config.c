@@ -1,0 +1,359 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+enum key_type { T_STRING, T_ENUM, T_DURATION };
+
+struct key {
+    const char *section, *name;
+    enum key_type type;
+    size_t offset;
+    const char *const *choices; /* T_ENUM: index = stored value */
+    const char *def;            /* the default, as the file would spell it */
+    const char *help;
+};
+
+static const char *const levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const colors[] = {"auto", "always", "never", NULL};
+static const char *const step_modes[] = {"auto", "always", "off", NULL};
+static const char *const migrate_modes[] = {"check", "deploy", "off", NULL};
+static const char *const engines[] = {"native", "prisma", NULL};
+static const char *const policies[] = {"warn", "fail", NULL};
+
+#define F(field) offsetof(struct config, field)
+
+/* Every key devinit knows. config.ini.example documents each with this default, and
+ * tests/unit/test_config.c proves the two agree. */
+static const struct key keys[] = {
+    {"log", "level", T_ENUM, F(log.level), levels, "info", "error, warn, info or debug"},
+    {"log", "color", T_ENUM, F(log.color), colors, "auto", "auto (on a TTY), always or never"},
+    {"app", "stop_timeout", T_DURATION, F(app.stop_timeout_ms), NULL, "5s",
+     "grace between the forwarded SIGTERM/SIGINT and SIGKILL"},
+    {"app", "dir", T_STRING, F(app.dir), NULL, "", "the app's directory (\"\": the working directory)"},
+    {"deps", "mode", T_ENUM, F(deps.mode), step_modes, "auto", "auto, always or off"},
+    {"deps", "command", T_STRING, F(deps.command), NULL, "", "install command (\"\": from the lockfile)"},
+    {"generate", "mode", T_ENUM, F(generate.mode), step_modes, "auto", "auto, always or off"},
+    {"prisma", "schema", T_STRING, F(prisma.schema), NULL, "", "schema file or folder"},
+    {"prisma", "config", T_STRING, F(prisma.config), NULL, "", "Prisma config file"},
+    {"database", "url", T_STRING, F(database.url), NULL, "", "the database URL itself"},
+    {"database", "url_env", T_STRING, F(database.url_env), NULL, "DATABASE_URL",
+     "the variable holding the URL"},
+    {"wait", "timeout", T_DURATION, F(wait.timeout_ms), NULL, "60s", "deadline of the wait step"},
+    {"wait", "services", T_STRING, F(wait.services), NULL, "", "extra host:port services"},
+    {"migrate", "mode", T_ENUM, F(migrate.mode), migrate_modes, "check", "check, deploy or off"},
+    {"migrate", "deploy_with", T_ENUM, F(migrate.deploy_with), engines, "native",
+     "native or prisma"},
+    {"migrate", "pending", T_ENUM, F(migrate.pending), policies, "warn", "warn or fail"},
+    {"migrate", "edited", T_ENUM, F(migrate.edited), policies, "warn", "warn or fail"},
+    {"migrate", "missing_locally", T_ENUM, F(migrate.missing_locally), policies, "warn",
+     "warn or fail"},
+    {"migrate", "failed", T_ENUM, F(migrate.failed), policies, "fail", "warn or fail"},
+    {"migrate", "lock_timeout", T_DURATION, F(migrate.lock_timeout_ms), NULL, "10s",
+     "how long a deploy waits for Prisma's advisory lock"},
+    {"migrate", "dir", T_STRING, F(migrate.dir), NULL, "", "migrations folder"},
+};
+
+#define NKEYS (sizeof keys / sizeof keys[0])
+
+static const struct key *find_key(const char *section, const char *name)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return &keys[i];
+    return NULL;
+}
+
+static bool section_known(const char *section)
+{
+    for (size_t i = 0; i < NKEYS; i++)
+        if (strcmp(keys[i].section, section) == 0)
+            return true;
+    return false;
+}
+
+int config_parse_duration(const char *text, uint64_t *ms)
+{
+    const char *p = text;
+    while (isspace((unsigned char)*p))
+        p++;
+    if (!isdigit((unsigned char)*p))
+        return -EINVAL;
+    errno = 0;
+    char *end;
+    uint64_t n = strtoull(p, &end, 10);
+    if (errno)
+        return -EINVAL;
+    uint64_t unit;
+    if (*end == '\0' || strcmp(end, "s") == 0)
+        unit = 1000;
+    else if (strcmp(end, "ms") == 0)
+        unit = 1;
+    else if (strcmp(end, "m") == 0)
+        unit = 60000;
+    else
+        return -EINVAL;
+    if (n > UINT64_MAX / unit / 1000)
+        return -EINVAL;
+    *ms = n * unit;
+    return 0;
+}
+
+static void choices_text(const char *const *choices, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; choices[i] && off < len; i++) {
+        int n = snprintf(buf + off, len - off, "%s%s", i ? ", " : "", choices[i]);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+}
+
+static int apply(struct config *c, const struct key *k, const char *value, const char *where,
+                 char *err, size_t errlen)
+{
+    char *base = (char *)c + k->offset;
+    switch (k->type) {
+    case T_STRING: {
+        char *copy = strdup(value);
+        if (!copy)
+            return -ENOMEM;
+        char **slot = (char **)(void *)base;
+        free(*slot);
+        *slot = copy;
+        return 0;
+    }
+    case T_ENUM:
+        for (int i = 0; k->choices[i]; i++) {
+            if (strcmp(k->choices[i], value) == 0) {
+                *(int *)(void *)base = i;
+                return 0;
+            }
+        }
+        {
+            char list[128];
+            choices_text(k->choices, list, sizeof list);
+            snprintf(err, errlen, "%s: '%s.%s' cannot be '%s': use one of %s", where,
+                     k->section, k->name, value, list);
+        }
+        return -EINVAL;
+    case T_DURATION:
+        if (config_parse_duration(value, (uint64_t *)(void *)base) < 0) {
+            snprintf(err, errlen,
+                     "%s: '%s.%s' cannot be '%s': use a duration such as 5, 5s, 500ms or 2m",
+                     where, k->section, k->name, value);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    return -EINVAL;
+}
+
+int config_set(struct config *c, const char *section, const char *key, const char *value,
+               const char *where, char *err, size_t errlen)
+{
+    const struct key *k = find_key(section, key);
+    if (!k) {
+        if (!section_known(section))
+            snprintf(err, errlen, "%s: unknown section '[%s]': see config.ini.example", where,
+                     section);
+        else
+            snprintf(err, errlen, "%s: unknown key '%s' in [%s]: see config.ini.example", where,
+                     key, section);
+        return -EINVAL;
+    }
+    return apply(c, k, value, where, err, errlen);
+}
+
+void config_init(struct config *c)
+{
+    memset(c, 0, sizeof *c);
+    char err[256];
+    for (size_t i = 0; i < NKEYS; i++)
+        if (apply(c, &keys[i], keys[i].def, "default", err, sizeof err) < 0)
+            abort(); /* a bad built-in default is a programming error */
+    c->steps = STEP_ALL;
+}
+
+void config_free(struct config *c)
+{
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (keys[i].type == T_STRING) {
+            char **slot = (char **)(void *)((char *)c + keys[i].offset);
+            free(*slot);
+            *slot = NULL;
+        }
+    }
+}
+
+struct load_ctx {
+    struct config *c;
+    FILE *f;
+    int line;     /* the line the reader handed to inih last */
+    bool too_long;
+    const char *path;
+    char *err;
+    size_t errlen;
+    int rc;
+    bool seen[NKEYS];
+};
+
+/* inih's reader: fgets that counts lines, since Debian builds inih without line numbers in
+ * the handler, and that refuses a line longer than inih's buffer instead of letting it be
+ * split into two lines. */
+static char *read_line(char *str, int num, void *stream)
+{
+    struct load_ctx *ctx = stream;
+    if (ctx->too_long || !fgets(str, num, ctx->f))
+        return NULL;
+    ctx->line++;
+    size_t len = strlen(str);
+    if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(ctx->f)) {
+        ctx->too_long = true;
+        return NULL;
+    }
+    return str;
+}
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    struct load_ctx *ctx = user;
+    int lineno = ctx->line;
+    if (ctx->rc)
+        return 0;
+    char where[512];
+    snprintf(where, sizeof where, "%s:%d", ctx->path, lineno);
+    if (!name) /* a bare [section] header: unknown ones are errors too */
+    {
+        if (!section_known(section)) {
+            snprintf(ctx->err, ctx->errlen, "%s: unknown section '[%s]': see config.ini.example",
+                     where, section);
+            ctx->rc = -EINVAL;
+            return 0;
+        }
+        return 1;
+    }
+    if (!*section) {
+        snprintf(ctx->err, ctx->errlen, "%s: key '%s' outside any [section]", where, name);
+        ctx->rc = -EINVAL;
+        return 0;
+    }
+    const struct key *k = find_key(section, name);
+    if (k) {
+        size_t i = (size_t)(k - keys);
+        /* A key given twice is almost always a merge accident; say so instead of silently
+         * keeping the last one. */
+        if (ctx->seen[i]) {
+            snprintf(ctx->err, ctx->errlen, "%s: '%s.%s' is set twice: keep one", where, section,
+                     name);
+            ctx->rc = -EINVAL;
+            return 0;
+        }
+        ctx->seen[i] = true;
+    }
+    int rc = config_set(ctx->c, section, name, value, where, ctx->err, ctx->errlen);
+    if (rc < 0) {
+        ctx->rc = rc;
+        return 0;
+    }
+    return 1;
+}
+
+int config_load_file(struct config *c, const char *path, bool must_exist, char *err,
+                     size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        int e = errno;
+        if (e == ENOENT && !must_exist)
+            return -ENOENT;
+        snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(e));
+        return -e;
+    }
+    struct load_ctx ctx = {.c = c, .f = f, .path = path, .err = err, .errlen = errlen};
+    int line = ini_parse_stream(read_line, &ctx, on_ini, &ctx);
+    fclose(f);
+    if (ctx.rc)
+        return ctx.rc;
+    if (ctx.too_long) {
+        snprintf(err, errlen, "%s:%d: line too long: keep lines of this file short", path,
+                 ctx.line + 1);
+        return -EINVAL;
+    }
+    if (line > 0) {
+        snprintf(err, errlen, "%s:%d: not a 'key = value' line or a [section] header", path,
+                 line);
+        return -EINVAL;
+    }
+    if (line < 0) {
+        snprintf(err, errlen, "cannot parse configuration '%s'", path);
+        return -ENOMEM;
+    }
+    c->source = path;
+    return 0;
+}
+
+int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
+{
+    static const char prefix[] = "DEVINIT_";
+    for (char *const *e = envp; e && *e; e++) {
+        if (strncmp(*e, prefix, sizeof prefix - 1) != 0)
+            continue;
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        char name[128];
+        size_t nlen = (size_t)(eq - *e);
+        if (nlen >= sizeof name)
+            continue;
+        memcpy(name, *e, nlen);
+        name[nlen] = '\0';
+        if (strcmp(name, "DEVINIT_CONFIG") == 0)
+            continue;
+        /* DEVINIT_<SECTION>_<KEY>: sections have no underscore, keys may. */
+        const struct key *match = NULL;
+        for (size_t i = 0; i < NKEYS && !match; i++) {
+            char want[128];
+            int n = snprintf(want, sizeof want, "DEVINIT_%s_%s", keys[i].section, keys[i].name);
+            for (int j = 0; j < n; j++)
+                want[j] = (char)toupper((unsigned char)want[j]);
+            if (strcmp(want, name) == 0)
+                match = &keys[i];
+        }
+        if (!match) {
+            log_warn(NULL, "ignoring environment variable '%s': no such key (see config.ini.example)",
+                     name);
+            continue;
+        }
+        int rc = apply(c, match, eq + 1, name, err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+size_t config_key_count(void)
+{
+    return NKEYS;
+}
+
+const struct config_key_info *config_key_at(size_t i)
+{
+    static struct config_key_info info;
+    if (i >= NKEYS)
+        return NULL;
+    info.section = keys[i].section;
+    info.key = keys[i].name;
+    info.def = keys[i].def;
+    info.help = keys[i].help;
+    return &info;
+}

@@ -1,0 +1,30 @@
+/* A minimal JSON writer into a growing buffer: enough for `devinit check --json` and the
+ * control socket. It tracks commas itself; the caller keeps objects and arrays balanced. */
+#ifndef DEVINIT_JSONW_H
+#define DEVINIT_JSONW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct jsonw {
+    char *buf;
+    size_t len, cap;
+    bool need_comma;
+    bool failed; /* an allocation failed; the buffer is incomplete */
+};
+
+void jsonw_init(struct jsonw *w);
+void jsonw_free(struct jsonw *w);
+void jsonw_object_begin(struct jsonw *w);
+void jsonw_object_end(struct jsonw *w);
+void jsonw_array_begin(struct jsonw *w);
+void jsonw_array_end(struct jsonw *w);
+/* Writes "key": — the value call must follow. */
+void jsonw_key(struct jsonw *w, const char *key);
+void jsonw_string(struct jsonw *w, const char *s); /* NULL writes null */
+void jsonw_int(struct jsonw *w, int64_t v);
+void jsonw_bool(struct jsonw *w, bool v);
+void jsonw_null(struct jsonw *w);
+
+#endif

@@ -1,0 +1,24 @@
+/* Which signals devinit catches, forwards, or leaves alone. Pure data: the supervisor
+ * installs watchers from it and the tests check it. */
+#ifndef DEVINIT_SIGTABLE_H
+#define DEVINIT_SIGTABLE_H
+
+#include <stdbool.h>
+
+enum sig_class {
+    SIG_UNCATCHABLE, /* SIGKILL, SIGSTOP */
+    SIG_FAULT,       /* raised by the kernel for the faulting thread: never forwarded */
+    SIG_CHILD,       /* SIGCHLD: reaping */
+    SIG_TTY_ECHO,    /* SIGTTIN, SIGTTOU: ignored by devinit so it can hand over the TTY */
+    SIG_IGNORED,     /* SIGPIPE: devinit's own writes raise it; ignored, never forwarded */
+    SIG_STOP_APP,    /* SIGTERM, SIGINT: forwarded, then the stop timeout runs */
+    SIG_FORWARD,     /* everything else: forwarded to the app's process group */
+    SIG_RESERVED     /* glibc's internal real-time signals (32, 33) */
+};
+
+enum sig_class sigtable_class(int signo);
+bool sigtable_forwardable(int signo); /* SIG_STOP_APP or SIG_FORWARD */
+/* "SIGTERM", "SIGRTMIN+3", or "signal N". Returns a static or thread-unsafe buffer. */
+const char *sigtable_name(int signo);
+
+#endif

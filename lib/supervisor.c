@@ -1,0 +1,568 @@
+#include "supervisor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "exitcodes.h"
+#include "log.h"
+#include "sigtable.h"
+
+extern char **environ;
+
+/* How long to wait for SIGKILLed processes to be reaped before giving up on them (a process
+ * in uninterruptible sleep cannot die; PID 1 must not hang on it). */
+#define KILL_REAP_MS 1000
+
+enum drain_phase { DRAIN_OFF = 0, DRAIN_TERM, DRAIN_KILL };
+
+static struct {
+    uv_loop_t *loop;
+    supervisor_signal_fn fn;
+    void *data;
+    uv_signal_t watchers[NSIG];
+    bool watching[NSIG];
+    bool pid1;
+    pid_t self;
+    struct child *children; /* spawned and not yet reported */
+    uint64_t orphans;
+    bool no_children; /* the last waitpid said ECHILD */
+
+    enum drain_phase drain;
+    uv_timer_t drain_timer;
+    bool drain_timer_init;
+    void (*drain_done)(void *);
+    void *drain_data;
+} sv;
+
+bool supervisor_is_pid1(void)
+{
+    return sv.pid1;
+}
+
+uint64_t supervisor_orphans_reaped(void)
+{
+    return sv.orphans;
+}
+
+/* ---- reaping ---------------------------------------------------------------------------- */
+
+static void free_handle(uv_handle_t *h)
+{
+    free(h);
+}
+
+static void child_maybe_report(struct child *c)
+{
+    if (!c->exited || c->open_pipes > 0 || !c->on_exit)
+        return;
+    if (c->grace) {
+        uv_close((uv_handle_t *)c->grace, free_handle);
+        c->grace = NULL;
+        c->grace_active = false;
+    }
+    for (struct child **p = &sv.children; *p; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    child_exit_fn fn = c->on_exit;
+    c->on_exit = NULL;
+    fn(c, c->wstatus, c->data);
+}
+
+static void drain_finish(void);
+
+static void reap_all(void)
+{
+    for (;;) {
+        int status;
+        pid_t pid = waitpid(-1, &status, WNOHANG);
+        if (pid == 0) {
+            sv.no_children = false;
+            break;
+        }
+        if (pid < 0) {
+            if (errno == EINTR)
+                continue;
+            sv.no_children = (errno == ECHILD);
+            break;
+        }
+        struct child *c = sv.children;
+        while (c && c->pid != pid)
+            c = c->next;
+        if (!c) {
+            sv.orphans++;
+            continue;
+        }
+        c->pid = 0;
+        c->exited = true;
+        c->wstatus = status;
+        child_maybe_report(c);
+    }
+    if (sv.drain != DRAIN_OFF && sv.no_children)
+        drain_finish();
+}
+
+static void on_signal(uv_signal_t *h, int signo)
+{
+    if (signo == SIGCHLD) {
+        reap_all();
+        return;
+    }
+    if (sv.fn)
+        sv.fn(signo, sv.data);
+}
+
+int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
+{
+    memset(&sv, 0, sizeof sv);
+    sv.loop = loop;
+    sv.fn = fn;
+    sv.data = data;
+    sv.self = getpid();
+    sv.pid1 = (sv.self == 1);
+
+    /* Whoever started us may have blocked or ignored signals (nohup, a shell's background
+     * job, a runtime's own mask): devinit must hear every one it is meant to forward. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    struct sigaction ign = {.sa_handler = SIG_IGN};
+    sigemptyset(&ign.sa_mask);
+    for (int s = 1; s < NSIG; s++) {
+        enum sig_class cls = sigtable_class(s);
+        if (cls == SIG_TTY_ECHO || cls == SIG_IGNORED) {
+            sigaction(s, &ign, NULL);
+            continue;
+        }
+        if (cls != SIG_CHILD && cls != SIG_STOP_APP && cls != SIG_FORWARD)
+            continue;
+        int rc = uv_signal_init(loop, &sv.watchers[s]);
+        if (rc == 0)
+            rc = uv_signal_start(&sv.watchers[s], on_signal, s);
+        if (rc < 0) {
+            log_error(NULL, "cannot watch %s: %s", sigtable_name(s), uv_strerror(rc));
+            return rc;
+        }
+        sv.watching[s] = true;
+    }
+
+    if (!sv.pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+        /* Not fatal: devinit still reaps its own children, only orphans escape it. */
+        log_warn(NULL, "cannot become a child subreaper: %s; orphans go to the real init",
+                 strerror(errno));
+    }
+    return 0;
+}
+
+void supervisor_close(void)
+{
+    for (int s = 1; s < NSIG; s++) {
+        if (sv.watching[s]) {
+            uv_close((uv_handle_t *)&sv.watchers[s], NULL);
+            sv.watching[s] = false;
+        }
+    }
+    if (sv.drain_timer_init) {
+        uv_close((uv_handle_t *)&sv.drain_timer, NULL);
+        sv.drain_timer_init = false;
+    }
+}
+
+/* ---- spawning ----------------------------------------------------------------------------- */
+
+/* Runs in the child between fork and exec: async-signal-safe calls only, no allocation, no
+ * logging. All signals are blocked on entry, so none of devinit's handlers can run here. */
+static void __attribute__((noreturn))
+exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd, int outfd,
+           int errout, bool foreground)
+{
+    int err;
+    setpgid(0, 0);
+    if (foreground) {
+        /* SIGTTOU is ignored (inherited from devinit), so a background group may take the
+         * terminal. */
+        tcsetpgrp(STDIN_FILENO, getpid());
+    }
+    struct sigaction dfl = {.sa_handler = SIG_DFL};
+    sigemptyset(&dfl.sa_mask);
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            sigaction(s, &dfl, NULL); /* 32/33 fail harmlessly */
+    if (nullfd >= 0) {
+        if (dup2(nullfd, STDIN_FILENO) < 0 || dup2(outfd, STDOUT_FILENO) < 0 ||
+            dup2(errout, STDERR_FILENO) < 0)
+            goto fail;
+    }
+    if (o->dir && chdir(o->dir) < 0)
+        goto fail;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    execvpe(o->argv[0], o->argv, envp);
+fail:
+    err = errno;
+    while (write(errfd, &err, sizeof err) < 0 && errno == EINTR)
+        ;
+    _exit(exitcode_from_exec_errno(err));
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    static char chunk[65536];
+    buf->base = chunk;
+    buf->len = sizeof chunk;
+}
+
+static void tail_push(struct child *c, const char *line, size_t len)
+{
+    if (len >= CHILD_LINE_MAX)
+        len = CHILD_LINE_MAX - 1;
+    memcpy(c->tail[c->tail_next], line, len);
+    c->tail[c->tail_next][len] = '\0';
+    c->tail_next = (c->tail_next + 1) % CHILD_TAIL_LINES;
+    if (c->tail_count < CHILD_TAIL_LINES)
+        c->tail_count++;
+}
+
+static void emit_line(struct child *c, int which)
+{
+    size_t len = c->partial_len[which];
+    const char *line = c->partial[which];
+    if (len > 0 && line[len - 1] == '\r')
+        len--;
+    log_child_line(c->capture, line, len);
+    tail_push(c, line, len);
+    c->partial_len[which] = 0;
+}
+
+static void pipe_closed(uv_handle_t *h)
+{
+    struct child *c = h->data;
+    c->open_pipes--;
+    child_maybe_report(c);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    struct child *c = s->data;
+    int which = (s == (uv_stream_t *)&c->out) ? 0 : 1;
+    if (n < 0) {
+        if (c->partial_len[which] > 0)
+            emit_line(c, which);
+        uv_close((uv_handle_t *)s, pipe_closed);
+        return;
+    }
+    for (ssize_t i = 0; i < n; i++) {
+        char ch = buf->base[i];
+        if (ch == '\n') {
+            emit_line(c, which);
+            continue;
+        }
+        /* An overlong line is cut into pieces rather than dropped. */
+        if (c->partial_len[which] == CHILD_LINE_MAX - 1)
+            emit_line(c, which);
+        c->partial[which][c->partial_len[which]++] = ch;
+    }
+}
+
+/* Takes ownership of fd. Every handle that got initialised is counted in open_pipes and
+ * counted down by its close callback, so the exit report waits for the last byte. */
+static void open_capture(struct child *c, uv_pipe_t *p, int fd)
+{
+    if (uv_pipe_init(sv.loop, p, 0) < 0) {
+        close(fd);
+        return;
+    }
+    p->data = c;
+    c->open_pipes++;
+    if (uv_pipe_open(p, fd) < 0) {
+        close(fd);
+        uv_close((uv_handle_t *)p, pipe_closed);
+        return;
+    }
+    if (uv_read_start((uv_stream_t *)p, on_alloc, on_read) < 0)
+        uv_close((uv_handle_t *)p, pipe_closed);
+}
+
+static void close_fd(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
+}
+
+int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_exit, void *data)
+{
+    memset(c, 0, sizeof *c);
+    c->on_exit = on_exit;
+    c->data = data;
+    c->capture = o->capture;
+    c->grace = malloc(sizeof *c->grace);
+    if (!c->grace)
+        return -ENOMEM;
+    uv_timer_init(sv.loop, c->grace);
+    c->grace->data = c;
+
+    int errpipe[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1}, nullfd = -1;
+    int rc = 0;
+    if (pipe2(errpipe, O_CLOEXEC) < 0)
+        return -errno;
+    if (o->capture) {
+        if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
+            (nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
+            rc = -errno;
+            goto out;
+        }
+    }
+    bool foreground = o->foreground && isatty(STDIN_FILENO) &&
+                      tcgetpgrp(STDIN_FILENO) == getpgrp();
+    char *const *envp = o->envp ? o->envp : environ;
+
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pid_t pid = fork();
+    if (pid == 0)
+        exec_child(o, envp, errpipe[1], nullfd, outp[1], errp[1], foreground);
+    int fork_err = errno;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0) {
+        rc = -fork_err;
+        goto out;
+    }
+    /* Also set the group from this side: a signal to -pid must reach the child even if it
+     * arrives before the child ran setpgid. EACCES once it has exec'd is fine. */
+    setpgid(pid, pid);
+    c->pid = pid;
+    c->pgid = pid;
+    c->next = sv.children;
+    sv.children = c;
+
+    close_fd(&errpipe[1]);
+    int child_err = 0;
+    ssize_t n;
+    do
+        n = read(errpipe[0], &child_err, sizeof child_err);
+    while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof child_err)
+        c->exec_errno = child_err;
+
+    if (o->capture) {
+        close_fd(&outp[1]);
+        close_fd(&errp[1]);
+        open_capture(c, &c->out, outp[0]);
+        outp[0] = -1;
+        open_capture(c, &c->err, errp[0]);
+        errp[0] = -1;
+    }
+out:
+    close_fd(&errpipe[0]);
+    close_fd(&errpipe[1]);
+    close_fd(&outp[0]);
+    close_fd(&outp[1]);
+    close_fd(&errp[0]);
+    close_fd(&errp[1]);
+    close_fd(&nullfd);
+    if (rc < 0) {
+        uv_close((uv_handle_t *)c->grace, free_handle);
+        c->grace = NULL;
+    }
+    return rc;
+}
+
+int child_signal(struct child *c, int signo)
+{
+    if (!c->pgid)
+        return -ESRCH;
+    if (kill(-c->pgid, signo) == 0)
+        return 0;
+    int err = errno;
+    /* The leader may have left its group (setsid); it still deserves the signal. */
+    if (c->pid && kill(c->pid, signo) == 0)
+        return 0;
+    if (err != ESRCH)
+        log_warn(NULL, "cannot send %s to process group %d: %s", sigtable_name(signo),
+                 (int)c->pgid, strerror(err));
+    return -err;
+}
+
+static void on_grace_end(uv_timer_t *t)
+{
+    struct child *c = t->data;
+    c->grace_active = false;
+    if (c->pgid) {
+        log_warn(NULL, "process group %d still running after the stop timeout: sending SIGKILL",
+                 (int)c->pgid);
+        child_signal(c, SIGKILL);
+    }
+}
+
+void child_stop(struct child *c, int signo, uint64_t grace_ms)
+{
+    if (c->stopping) {
+        /* A second request during the grace: the user means it. */
+        if (c->grace_active) {
+            uv_timer_stop(c->grace);
+            c->grace_active = false;
+        }
+        child_signal(c, SIGKILL);
+        return;
+    }
+    c->stopping = true;
+    child_signal(c, signo);
+    if (c->grace) {
+        uv_timer_start(c->grace, on_grace_end, grace_ms, 0);
+        c->grace_active = true;
+    }
+}
+
+size_t child_tail(const struct child *c, char *buf, size_t len)
+{
+    size_t off = 0;
+    if (len == 0)
+        return 0;
+    buf[0] = '\0';
+    unsigned start = (c->tail_next + CHILD_TAIL_LINES - c->tail_count) % CHILD_TAIL_LINES;
+    for (unsigned i = 0; i < c->tail_count; i++) {
+        const char *line = c->tail[(start + i) % CHILD_TAIL_LINES];
+        int n = snprintf(buf + off, len - off, "%s%s", i ? "\n" : "", line);
+        if (n < 0 || (size_t)n >= len - off) {
+            off = len - 1;
+            break;
+        }
+        off += (size_t)n;
+    }
+    return off;
+}
+
+/* ---- draining ----------------------------------------------------------------------------- */
+
+/* Signals every descendant of devinit (every process of the namespace when PID 1) except the
+ * members of spare_pgid. Returns how many were signalled. /proc is read because orphans that
+ * were reparented to us, and their own children, are known only there. */
+static int signal_descendants(int signo, pid_t spare_pgid)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    enum { MAXP = 65536 };
+    static pid_t pids[MAXP], ppids[MAXP], pgids[MAXP];
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < MAXP) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        if (*end || pid <= 0 || pid == sv.self)
+            continue;
+        char path[64], buf[512];
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        ssize_t len = read(fd, buf, sizeof buf - 1);
+        close(fd);
+        if (len <= 0)
+            continue;
+        buf[len] = '\0';
+        /* The command name may hold spaces and parentheses: parse after the last ')'. */
+        char *p = strrchr(buf, ')');
+        char state;
+        int ppid, pgid;
+        if (!p || sscanf(p + 1, " %c %d %d", &state, &ppid, &pgid) != 3)
+            continue;
+        pids[n] = (pid_t)pid;
+        ppids[n] = ppid;
+        pgids[n] = pgid;
+        n++;
+    }
+    closedir(d);
+
+    int count = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool ours = sv.pid1;
+        pid_t up = ppids[i];
+        /* Walk up the parent chain; bounded, as the snapshot may hold a cycle of reused pids. */
+        for (int depth = 0; !ours && up > 0 && depth < 64; depth++) {
+            if (up == sv.self) {
+                ours = true;
+                break;
+            }
+            size_t j = 0;
+            while (j < n && pids[j] != up)
+                j++;
+            up = (j < n) ? ppids[j] : 0;
+        }
+        if (!ours || (spare_pgid && pgids[i] == spare_pgid))
+            continue;
+        if (kill(pids[i], signo) == 0)
+            count++;
+    }
+    return count;
+}
+
+static void on_drain_timer(uv_timer_t *t);
+
+static void drain_kill(void)
+{
+    sv.drain = DRAIN_KILL;
+    int n = signal_descendants(SIGKILL, 0);
+    if (n > 0)
+        log_warn(NULL, "%d process%s still running after the stop timeout: sent SIGKILL", n,
+                 n == 1 ? "" : "es");
+    uv_timer_start(&sv.drain_timer, on_drain_timer, KILL_REAP_MS, 0);
+    reap_all();
+}
+
+static void on_drain_timer(uv_timer_t *t)
+{
+    if (sv.drain == DRAIN_TERM)
+        drain_kill();
+    else if (sv.drain == DRAIN_KILL)
+        drain_finish();
+}
+
+static void drain_finish(void)
+{
+    if (sv.drain == DRAIN_OFF)
+        return;
+    sv.drain = DRAIN_OFF;
+    uv_timer_stop(&sv.drain_timer);
+    void (*done)(void *) = sv.drain_done;
+    sv.drain_done = NULL;
+    if (done)
+        done(sv.drain_data);
+}
+
+void supervisor_drain(uint64_t grace_ms, pid_t spare_pgid, void (*done)(void *data), void *data)
+{
+    if (!sv.drain_timer_init) {
+        uv_timer_init(sv.loop, &sv.drain_timer);
+        sv.drain_timer_init = true;
+    }
+    sv.drain_done = done;
+    sv.drain_data = data;
+    sv.drain = DRAIN_TERM;
+    int n = signal_descendants(SIGTERM, spare_pgid);
+    if (n > 0)
+        log_debug(NULL, "sent SIGTERM to %d remaining process%s", n, n == 1 ? "" : "es");
+    uv_timer_start(&sv.drain_timer, on_drain_timer, grace_ms, 0);
+    reap_all(); /* may finish at once when nothing is left */
+}
+
+void supervisor_drain_hurry(void)
+{
+    if (sv.drain == DRAIN_TERM)
+        drain_kill();
+}

@@ -1,0 +1,102 @@
+/* The supervisor: the one module that forks, execs, waits, kills and touches signal
+ * dispositions. It lives on the libuv loop: a uv_signal_t for every catchable signal except
+ * the kernel's fault signals, SIGCHLD answered by a waitpid(-1, WNOHANG) loop that reaps every
+ * child, orphans included. libuv's uv_spawn is never used: it reaps only its own children and
+ * cannot share SIGCHLD with waitpid(-1).
+ *
+ * Signals and children are process-wide, so the supervisor is a singleton. */
+#ifndef DEVINIT_SUPERVISOR_H
+#define DEVINIT_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+/* Called from the loop for every signal devinit receives (SIGCHLD, SIGPIPE, SIGTTIN and
+ * SIGTTOU excepted). */
+typedef void (*supervisor_signal_fn)(int signo, void *data);
+
+/* Installs the signal watchers, and becomes a child subreaper when not PID 1. Call it first,
+ * before any other work, so no signal is lost while devinit starts up. 0 or -errno. */
+int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data);
+
+/* Closes the watchers so uv_run can return. Children are not touched. */
+void supervisor_close(void);
+
+bool supervisor_is_pid1(void);
+
+struct child;
+/* Called once when the child has exited and (for captured output) its pipes reached EOF.
+ * wstatus is the raw wait(2) status; c->exec_errno says whether exec itself failed. */
+typedef void (*child_exit_fn)(struct child *c, int wstatus, void *data);
+
+struct child_opts {
+    char *const *argv;  /* argv[0] is searched in PATH; nothing goes through a shell */
+    char *const *envp;  /* NULL: devinit's own environment */
+    const char *dir;    /* NULL: devinit's working directory */
+    /* Non-NULL: stdin is /dev/null, stdout and stderr are pipes whose lines are logged
+     * under this step name and kept as a tail. NULL: the child inherits devinit's stdio. */
+    const char *capture;
+    /* Give the child's process group the controlling terminal when stdin is a TTY whose
+     * foreground group is devinit's (docker run -it). */
+    bool foreground;
+};
+
+#define CHILD_TAIL_LINES 20
+#define CHILD_LINE_MAX 1024
+
+struct child {
+    pid_t pid;       /* also the process group id; 0 once reaped */
+    int exec_errno;  /* non-zero when exec failed; the status is then 126/127 */
+    bool stopping;   /* child_stop was called */
+    /* private to supervisor.c */
+    pid_t pgid; /* outlives pid: group members may remain after the leader is reaped */
+    child_exit_fn on_exit;
+    void *data;
+    int wstatus;
+    bool exited;
+    int open_pipes;
+    uv_pipe_t out, err;
+    uv_timer_t *grace; /* heap: closed asynchronously, so c may be reused in on_exit */
+    bool grace_active;
+    const char *capture;
+    char partial[2][CHILD_LINE_MAX];
+    size_t partial_len[2];
+    char tail[CHILD_TAIL_LINES][CHILD_LINE_MAX];
+    unsigned tail_next, tail_count;
+    struct child *next;
+};
+
+/* Forks and execs o->argv in a new process group, with default signal dispositions, an
+ * empty signal mask and only the fds devinit inherited (everything devinit opens is
+ * close-on-exec). Exec failures are reported over a close-on-exec pipe: on failure the child
+ * still "exits" with 126/127 through on_exit and c->exec_errno is set, so callers have one
+ * path. c must stay valid until on_exit has run. 0 or -errno (fork/pipe failed). */
+int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_exit, void *data);
+
+/* Sends signo to the child's process group (falling back to the child alone). A failure is a
+ * warning, never fatal. 0 or -errno. */
+int child_signal(struct child *c, int signo);
+
+/* Graceful stop: sends signo to the group, and SIGKILL to the group after grace_ms unless it
+ * has exited. Calling it again while stopping kills at once (the second Ctrl-C). */
+void child_stop(struct child *c, int signo, uint64_t grace_ms);
+
+/* Copies the last lines of a captured child's output, oldest first, '\n'-separated. */
+size_t child_tail(const struct child *c, char *buf, size_t len);
+
+/* After the app has exited: sends SIGTERM to every remaining descendant (every process of
+ * the namespace when PID 1) except members of spare_pgid (0: none) which were already
+ * signalled, waits until all are reaped or grace_ms passed, then SIGKILLs what is left and
+ * calls done once nothing remains (or a short while after the kill). */
+void supervisor_drain(uint64_t grace_ms, pid_t spare_pgid, void (*done)(void *data), void *data);
+
+/* During a drain: SIGKILL everything left now instead of at the end of the grace. */
+void supervisor_drain_hurry(void);
+
+/* Number of processes reaped that were not spawned by child_spawn (orphans). */
+uint64_t supervisor_orphans_reaped(void);
+
+#endif
