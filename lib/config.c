@@ -286,7 +286,7 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
         return ctx.rc;
     if (ctx.too_long) {
         snprintf(err, errlen, "%s:%d: line too long: keep lines of this file short", path,
-                 ctx.line + 1);
+                 ctx.line);
         return -EINVAL;
     }
     if (line > 0) {
