@@ -30,8 +30,10 @@ static void finish(int code)
 {
     in.phase = PH_DONE;
     in.exit_code = code;
-    /* Closing the watchers lets uv_run return once the last handle is gone. */
-    supervisor_close();
+    /* Stop the loop rather than close the ~60 signal watchers one by one (each takes libuv's
+     * signal lock): the process is about to exit, and a signal arriving now has nobody left
+     * to go to. */
+    uv_stop(in.loop);
 }
 
 static void on_drained(void *data)
@@ -149,7 +151,6 @@ static void on_signal(int signo, void *data)
 
 int init_prepare(uv_loop_t *loop)
 {
-    memset(&in, 0, sizeof in);
     in.loop = loop;
     return supervisor_init(loop, on_signal, NULL);
 }

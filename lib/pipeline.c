@@ -331,5 +331,7 @@ void pipeline_free(struct pipeline *pl)
         if (r->ops && r->ops->cleanup)
             r->ops->cleanup(r);
         r->priv = NULL;
+        if (!r->child_running)
+            child_release(&r->child);
     }
 }

@@ -166,20 +166,6 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
     return 0;
 }
 
-void supervisor_close(void)
-{
-    for (int s = 1; s < NSIG; s++) {
-        if (sv.watching[s]) {
-            uv_close((uv_handle_t *)&sv.watchers[s], NULL);
-            sv.watching[s] = false;
-        }
-    }
-    if (sv.drain_timer_init) {
-        uv_close((uv_handle_t *)&sv.drain_timer, NULL);
-        sv.drain_timer_init = false;
-    }
-}
-
 /* ---- spawning ----------------------------------------------------------------------------- */
 
 /* Runs in the child between fork and exec: async-signal-safe calls only, no allocation, no
@@ -188,6 +174,7 @@ static void __attribute__((noreturn))
 exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd, int outfd,
            int errout, bool foreground)
 {
+    const bool *watched = sv.watching;
     int err;
     setpgid(0, 0);
     if (foreground) {
@@ -195,10 +182,12 @@ exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd,
          * terminal. */
         tcsetpgrp(STDIN_FILENO, getpid());
     }
+    /* execve resets every caught signal to SIG_DFL by itself; only the ones devinit does not
+     * catch may still be ignored (by devinit, or by whoever started it). */
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     sigemptyset(&dfl.sa_mask);
     for (int s = 1; s < NSIG; s++)
-        if (s != SIGKILL && s != SIGSTOP)
+        if (!watched[s] && s != SIGKILL && s != SIGSTOP)
             sigaction(s, &dfl, NULL); /* 32/33 fail harmlessly */
     if (nullfd >= 0) {
         if (dup2(nullfd, STDIN_FILENO) < 0 || dup2(outfd, STDOUT_FILENO) < 0 ||
@@ -218,6 +207,14 @@ fail:
     _exit(exitcode_from_exec_errno(err));
 }
 
+struct child_output {
+    uv_pipe_t pipes[2]; /* stdout, stderr */
+    char partial[2][CHILD_LINE_MAX];
+    size_t partial_len[2];
+    char tail[CHILD_TAIL_LINES][CHILD_LINE_MAX];
+    unsigned tail_next, tail_count;
+};
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     static char chunk[65536];
@@ -225,26 +222,27 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof chunk;
 }
 
-static void tail_push(struct child *c, const char *line, size_t len)
+static void tail_push(struct child_output *o, const char *line, size_t len)
 {
     if (len >= CHILD_LINE_MAX)
         len = CHILD_LINE_MAX - 1;
-    memcpy(c->tail[c->tail_next], line, len);
-    c->tail[c->tail_next][len] = '\0';
-    c->tail_next = (c->tail_next + 1) % CHILD_TAIL_LINES;
-    if (c->tail_count < CHILD_TAIL_LINES)
-        c->tail_count++;
+    memcpy(o->tail[o->tail_next], line, len);
+    o->tail[o->tail_next][len] = '\0';
+    o->tail_next = (o->tail_next + 1) % CHILD_TAIL_LINES;
+    if (o->tail_count < CHILD_TAIL_LINES)
+        o->tail_count++;
 }
 
 static void emit_line(struct child *c, int which)
 {
-    size_t len = c->partial_len[which];
-    const char *line = c->partial[which];
+    struct child_output *o = c->output;
+    size_t len = o->partial_len[which];
+    const char *line = o->partial[which];
     if (len > 0 && line[len - 1] == '\r')
         len--;
     log_child_line(c->capture, line, len);
-    tail_push(c, line, len);
-    c->partial_len[which] = 0;
+    tail_push(o, line, len);
+    o->partial_len[which] = 0;
 }
 
 static void pipe_closed(uv_handle_t *h)
@@ -257,9 +255,10 @@ static void pipe_closed(uv_handle_t *h)
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct child *c = s->data;
-    int which = (s == (uv_stream_t *)&c->out) ? 0 : 1;
+    struct child_output *o = c->output;
+    int which = (s == (uv_stream_t *)&o->pipes[0]) ? 0 : 1;
     if (n < 0) {
-        if (c->partial_len[which] > 0)
+        if (o->partial_len[which] > 0)
             emit_line(c, which);
         uv_close((uv_handle_t *)s, pipe_closed);
         return;
@@ -271,9 +270,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
             continue;
         }
         /* An overlong line is cut into pieces rather than dropped. */
-        if (c->partial_len[which] == CHILD_LINE_MAX - 1)
+        if (o->partial_len[which] == CHILD_LINE_MAX - 1)
             emit_line(c, which);
-        c->partial[which][c->partial_len[which]++] = ch;
+        o->partial[which][o->partial_len[which]++] = ch;
     }
 }
 
@@ -305,7 +304,7 @@ static void close_fd(int *fd)
 
 int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_exit, void *data)
 {
-    memset(c, 0, sizeof *c);
+    child_release(c);
     c->on_exit = on_exit;
     c->data = data;
     c->capture = o->capture;
@@ -320,6 +319,11 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
     if (pipe2(errpipe, O_CLOEXEC) < 0)
         return -errno;
     if (o->capture) {
+        c->output = calloc(1, sizeof *c->output);
+        if (!c->output) {
+            rc = -ENOMEM;
+            goto out;
+        }
         if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0 ||
             (nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
             rc = -errno;
@@ -362,9 +366,9 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
     if (o->capture) {
         close_fd(&outp[1]);
         close_fd(&errp[1]);
-        open_capture(c, &c->out, outp[0]);
+        open_capture(c, &c->output->pipes[0], outp[0]);
         outp[0] = -1;
-        open_capture(c, &c->err, errp[0]);
+        open_capture(c, &c->output->pipes[1], errp[0]);
         errp[0] = -1;
     }
 out:
@@ -378,6 +382,8 @@ out:
     if (rc < 0) {
         uv_close((uv_handle_t *)c->grace, free_handle);
         c->grace = NULL;
+        free(c->output);
+        c->output = NULL;
     }
     return rc;
 }
@@ -428,15 +434,24 @@ void child_stop(struct child *c, int signo, uint64_t grace_ms)
     }
 }
 
+void child_release(struct child *c)
+{
+    free(c->output);
+    memset(c, 0, sizeof *c);
+}
+
 size_t child_tail(const struct child *c, char *buf, size_t len)
 {
     size_t off = 0;
     if (len == 0)
         return 0;
     buf[0] = '\0';
-    unsigned start = (c->tail_next + CHILD_TAIL_LINES - c->tail_count) % CHILD_TAIL_LINES;
-    for (unsigned i = 0; i < c->tail_count; i++) {
-        const char *line = c->tail[(start + i) % CHILD_TAIL_LINES];
+    const struct child_output *o = c->output;
+    if (!o)
+        return 0;
+    unsigned start = (o->tail_next + CHILD_TAIL_LINES - o->tail_count) % CHILD_TAIL_LINES;
+    for (unsigned i = 0; i < o->tail_count; i++) {
+        const char *line = o->tail[(start + i) % CHILD_TAIL_LINES];
         int n = snprintf(buf + off, len - off, "%s%s", i ? "\n" : "", line);
         if (n < 0 || (size_t)n >= len - off) {
             off = len - 1;
@@ -454,6 +469,9 @@ size_t child_tail(const struct child *c, char *buf, size_t len)
  * were reparented to us, and their own children, are known only there. */
 static int signal_descendants(int signo, pid_t spare_pgid)
 {
+    /* As PID 1, kill(-1) reaches every other process of the namespace, /proc or not. */
+    if (sv.pid1 && !spare_pgid)
+        return kill(-1, signo) == 0 ? 1 : 0;
     DIR *d = opendir("/proc");
     if (!d)
         return 0;
@@ -554,11 +572,14 @@ void supervisor_drain(uint64_t grace_ms, pid_t spare_pgid, void (*done)(void *da
     sv.drain_done = done;
     sv.drain_data = data;
     sv.drain = DRAIN_TERM;
+    /* Usually nothing is left: then there is no process to signal and /proc need not be read. */
+    reap_all();
+    if (sv.drain == DRAIN_OFF)
+        return;
     int n = signal_descendants(SIGTERM, spare_pgid);
     if (n > 0)
         log_debug(NULL, "sent SIGTERM to %d remaining process%s", n, n == 1 ? "" : "es");
     uv_timer_start(&sv.drain_timer, on_drain_timer, grace_ms, 0);
-    reap_all(); /* may finish at once when nothing is left */
 }
 
 void supervisor_drain_hurry(void)

@@ -22,9 +22,6 @@ typedef void (*supervisor_signal_fn)(int signo, void *data);
  * before any other work, so no signal is lost while devinit starts up. 0 or -errno. */
 int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data);
 
-/* Closes the watchers so uv_run can return. Children are not touched. */
-void supervisor_close(void);
-
 bool supervisor_is_pid1(void);
 
 struct child;
@@ -47,6 +44,8 @@ struct child_opts {
 #define CHILD_TAIL_LINES 20
 #define CHILD_LINE_MAX 1024
 
+struct child_output; /* captured output: pipes, partial lines, tail (heap, capture only) */
+
 struct child {
     pid_t pid;       /* also the process group id; 0 once reaped */
     int exec_errno;  /* non-zero when exec failed; the status is then 126/127 */
@@ -58,14 +57,10 @@ struct child {
     int wstatus;
     bool exited;
     int open_pipes;
-    uv_pipe_t out, err;
     uv_timer_t *grace; /* heap: closed asynchronously, so c may be reused in on_exit */
     bool grace_active;
     const char *capture;
-    char partial[2][CHILD_LINE_MAX];
-    size_t partial_len[2];
-    char tail[CHILD_TAIL_LINES][CHILD_LINE_MAX];
-    unsigned tail_next, tail_count;
+    struct child_output *output;
     struct child *next;
 };
 
@@ -73,7 +68,8 @@ struct child {
  * empty signal mask and only the fds devinit inherited (everything devinit opens is
  * close-on-exec). Exec failures are reported over a close-on-exec pipe: on failure the child
  * still "exits" with 126/127 through on_exit and c->exec_errno is set, so callers have one
- * path. c must stay valid until on_exit has run. 0 or -errno (fork/pipe failed). */
+ * path. c must be zeroed, or released with child_release, before the call, and must stay
+ * valid until on_exit has run. 0 or -errno (fork/pipe failed). */
 int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_exit, void *data);
 
 /* Sends signo to the child's process group (falling back to the child alone). A failure is a
@@ -84,8 +80,13 @@ int child_signal(struct child *c, int signo);
  * has exited. Calling it again while stopping kills at once (the second Ctrl-C). */
 void child_stop(struct child *c, int signo, uint64_t grace_ms);
 
-/* Copies the last lines of a captured child's output, oldest first, '\n'-separated. */
+/* Copies the last lines of a captured child's output, oldest first, '\n'-separated. Valid
+ * after on_exit, until child_release. */
 size_t child_tail(const struct child *c, char *buf, size_t len);
+
+/* Frees what a finished child kept (its output tail) and zeroes c for the next spawn. Only
+ * after on_exit has run, or when the child was never spawned. */
+void child_release(struct child *c);
 
 /* After the app has exited: sends SIGTERM to every remaining descendant (every process of
  * the namespace when PID 1) except members of spare_pgid (0: none) which were already
