@@ -38,6 +38,7 @@ static const struct key keys[] = {
     {"app", "stop_timeout", T_DURATION, F(app.stop_timeout_ms), NULL, "5s",
      "grace between the forwarded SIGTERM/SIGINT and SIGKILL"},
     {"app", "dir", T_STRING, F(app.dir), NULL, "", "the app's directory (\"\": the working directory)"},
+    {"app", "user", T_STRING, F(app.user), NULL, "", "NAME|UID[:GID] to run steps and the app as"},
     {"deps", "mode", T_ENUM, F(deps.mode), step_modes, "auto", "auto, always or off"},
     {"deps", "command", T_STRING, F(deps.command), NULL, "", "install command (\"\": from the lockfile)"},
     {"generate", "mode", T_ENUM, F(generate.mode), step_modes, "auto", "auto, always or off"},

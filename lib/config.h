@@ -32,6 +32,7 @@ struct config {
     struct {
         uint64_t stop_timeout_ms;
         char *dir; /* the app's directory: package.json, prisma/, .env; "" = cwd */
+        char *user; /* NAME|UID[:GID] the steps and the app run as; "" = devinit's own */
     } app;
     struct {
         enum step_mode mode;

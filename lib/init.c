@@ -11,6 +11,7 @@
 #include "pipeline.h"
 #include "sigtable.h"
 #include "supervisor.h"
+#include "user.h"
 
 enum phase { PH_PIPELINE = 0, PH_APP, PH_DRAIN, PH_DONE };
 
@@ -155,10 +156,38 @@ int init_prepare(uv_loop_t *loop)
     return supervisor_init(loop, on_signal, NULL);
 }
 
+/* Root's work before anything is spawned: resolve the app's user, and hand a root-owned
+ * node_modules volume to it so the install does not fill it with root's files. */
+static int prepare_user(const struct config *cfg)
+{
+    struct user_spec u;
+    char err[512];
+    if (user_resolve(cfg->app.user, &u, err, sizeof err) < 0 ||
+        user_check_switch(&u, err, sizeof err) < 0) {
+        log_error(NULL, "%s", err);
+        return EXIT_CONFIG;
+    }
+    if (!u.set)
+        return 0;
+    supervisor_set_user(&u);
+    log_debug(NULL, "steps and app run as '%s' (uid %u, gid %u, %d groups)", u.name,
+              (unsigned)u.uid, (unsigned)u.gid, u.ngroups);
+    if (in.opts->mode == INIT_RUN) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s%snode_modules", cfg->app.dir,
+                 *cfg->app.dir ? "/" : "");
+        user_adopt_tree(&u, path);
+    }
+    return 0;
+}
+
 int init_run(uv_loop_t *loop, const struct config *cfg, const struct init_opts *opts)
 {
     in.cfg = cfg;
     in.opts = opts;
+    int rc = prepare_user(cfg);
+    if (rc)
+        return rc;
     in.phase = PH_PIPELINE;
     in.pl_started = true;
     pipeline_start(&in.pl, loop, cfg, opts->mode == INIT_CHECK, on_pipeline_done, NULL);

@@ -1,6 +1,7 @@
 #include "supervisor.h"
 
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -15,6 +16,7 @@
 #include "exitcodes.h"
 #include "log.h"
 #include "sigtable.h"
+#include "user.h"
 
 extern char **environ;
 
@@ -35,6 +37,8 @@ static struct {
     struct child *children; /* spawned and not yet reported */
     uint64_t orphans;
     bool no_children; /* the last waitpid said ECHILD */
+
+    struct user_spec user;
 
     enum drain_phase drain;
     uv_timer_t drain_timer;
@@ -166,6 +170,14 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
     return 0;
 }
 
+void supervisor_set_user(const struct user_spec *u)
+{
+    if (u && u->set)
+        sv.user = *u;
+    else
+        memset(&sv.user, 0, sizeof sv.user);
+}
+
 /* ---- spawning ----------------------------------------------------------------------------- */
 
 /* Runs in the child between fork and exec: async-signal-safe calls only, no allocation, no
@@ -196,6 +208,17 @@ exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd,
     }
     if (o->dir && chdir(o->dir) < 0)
         goto fail;
+    if (sv.user.set && geteuid() != sv.user.uid) {
+        /* Groups first, then the gid, then the uid: each later call removes the right to make
+         * the earlier ones. Then prove there is no way back to root. */
+        if (setgroups((size_t)sv.user.ngroups, sv.user.groups) < 0 ||
+            setgid(sv.user.gid) < 0 || setuid(sv.user.uid) < 0)
+            goto fail;
+        if (sv.user.uid != 0 && setuid(0) == 0) {
+            errno = EPERM;
+            goto fail;
+        }
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -295,6 +318,46 @@ static void open_capture(struct child *c, uv_pipe_t *p, int fd)
         uv_close((uv_handle_t *)p, pipe_closed);
 }
 
+static void free_env(char **env)
+{
+    if (!env)
+        return;
+    for (char **e = env; *e; e++)
+        if (strncmp(*e, "HOME=", 5) == 0 || strncmp(*e, "USER=", 5) == 0 ||
+            strncmp(*e, "LOGNAME=", 8) == 0)
+            free(*e);
+    free(env);
+}
+
+/* envp with HOME, USER and LOGNAME of the configured user, built before fork: nothing may be
+ * allocated between fork and exec. The other strings are shared with envp. */
+static char **env_for_user(char *const *envp)
+{
+    size_t n = 0;
+    while (envp[n])
+        n++;
+    char **env = calloc(n + 4, sizeof *env);
+    if (!env)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(envp[i], "HOME=", 5) != 0 && strncmp(envp[i], "USER=", 5) != 0 &&
+            strncmp(envp[i], "LOGNAME=", 8) != 0)
+            env[k++] = envp[i];
+    const char *name[] = {"HOME", "USER", "LOGNAME"};
+    const char *val[] = {sv.user.home, sv.user.name, sv.user.name};
+    for (int i = 0; i < 3; i++) {
+        if (asprintf(&env[k], "%s=%s", name[i], val[i]) < 0) {
+            env[k] = NULL;
+            free_env(env);
+            return NULL;
+        }
+        k++;
+    }
+    env[k] = NULL;
+    return env;
+}
+
 static void close_fd(int *fd)
 {
     if (*fd >= 0)
@@ -332,7 +395,15 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
     }
     bool foreground = o->foreground && isatty(STDIN_FILENO) &&
                       tcgetpgrp(STDIN_FILENO) == getpgrp();
+    char **user_env = NULL;
     char *const *envp = o->envp ? o->envp : environ;
+    if (sv.user.set) {
+        if (!(user_env = env_for_user(envp))) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        envp = user_env;
+    }
 
     sigset_t all, old;
     sigfillset(&all);
@@ -379,6 +450,7 @@ out:
     close_fd(&errp[0]);
     close_fd(&errp[1]);
     close_fd(&nullfd);
+    free_env(user_env);
     if (rc < 0) {
         uv_close((uv_handle_t *)c->grace, free_handle);
         c->grace = NULL;

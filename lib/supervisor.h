@@ -24,6 +24,11 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data);
 
 bool supervisor_is_pid1(void);
 
+struct user_spec;
+/* Every child spawned from now on runs as u: supplementary groups, gid, then uid, with HOME,
+ * USER and LOGNAME set from u. NULL (or !u->set): devinit's own user. u is copied. */
+void supervisor_set_user(const struct user_spec *u);
+
 struct child;
 /* Called once when the child has exited and (for captured output) its pipes reached EOF.
  * wstatus is the raw wait(2) status; c->exec_errno says whether exec itself failed. */
