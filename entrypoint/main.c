@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "control.h"
 #include "exitcodes.h"
 #include "init.h"
 #include "log.h"
@@ -61,6 +62,40 @@ static int configure(struct config *cfg, const struct cli *cli, char *err, size_
     return 0;
 }
 
+/* `devinit sync|status|health` talk to the running PID 1. Returns its answer's exit code, or
+ * -1 when `sync` should do the work here because no instance runs. */
+static int ask_running_instance(const struct config *cfg, const struct cli *cli)
+{
+    static const struct {
+        enum cli_command cmd;
+        const char *word;
+        int timeout_ms;
+    } calls[] = {{CLI_SYNC, "sync", 30 * 60 * 1000},
+                 {CLI_STATUS, "status", 20000},
+                 {CLI_HEALTH, "health", 10000}};
+    size_t i = 0;
+    while (calls[i].cmd != cli->command)
+        i++;
+    const char *path = cfg->control.socket;
+    int rc = *path ? control_call(path, calls[i].word, cli->json, calls[i].timeout_ms) : -ENOENT;
+    if (rc >= 0)
+        return rc;
+    if (rc == -ETIMEDOUT)
+        return EXIT_UNAVAILABLE;
+    if (cli->command == CLI_SYNC) {
+        log_info(NULL, "no running devinit answers at '%s' (%s): running the steps here", path,
+                 strerror(-rc));
+        return -1;
+    }
+    if (cli->command == CLI_HEALTH) {
+        printf("unhealthy: no running devinit answers at '%s'\n", path);
+        return 1;
+    }
+    log_error(NULL, "no running devinit answers at '%s': %s; is this the container it runs in "
+              "([control] socket)?", path, strerror(-rc));
+    return EXIT_UNAVAILABLE;
+}
+
 int main(int argc, char **argv)
 {
     uv_loop_t *loop = uv_default_loop();
@@ -74,21 +109,13 @@ int main(int argc, char **argv)
         log_error(NULL, "%s", err);
         return EXIT_USAGE;
     }
-    switch (cli.command) {
-    case CLI_HELP:
+    if (cli.command == CLI_HELP) {
         cli_usage();
         return 0;
-    case CLI_VERSION:
+    }
+    if (cli.command == CLI_VERSION) {
         print_version();
         return 0;
-    case CLI_SYNC:
-    case CLI_STATUS:
-    case CLI_HEALTH:
-        log_error(NULL, "'%s' is not available in this version of devinit", argv[1]);
-        return EXIT_USAGE;
-    case CLI_RUN:
-    case CLI_CHECK:
-        break;
     }
 
     struct config cfg;
@@ -99,13 +126,27 @@ int main(int argc, char **argv)
     }
     log_setup(cfg.log.level, cfg.log.color);
 
-    struct init_opts opts = {
-        .mode = cli.command == CLI_CHECK ? INIT_CHECK : INIT_RUN,
-        .argv = cli.argv,
-        .json = cli.json,
-    };
-    int code = init_run(loop, &cfg, &opts);
+    int code = -1;
+    if (cli.command == CLI_SYNC || cli.command == CLI_STATUS || cli.command == CLI_HEALTH)
+        code = ask_running_instance(&cfg, &cli);
+    if (code < 0) {
+        struct init_opts opts = {
+            .mode = cli.command == CLI_CHECK ? INIT_CHECK
+                    : cli.command == CLI_SYNC ? INIT_SYNC
+                                              : INIT_RUN,
+            .argv = cli.argv,
+            .json = cli.json,
+        };
+        code = init_run(loop, &cfg, &opts);
+    }
     config_free(&cfg);
+#if defined(__SANITIZE_ADDRESS__)
     uv_loop_close(loop);
     return code;
+#else
+    /* libuv's exit-time cleanup joins its thread pool, where a DNS lookup of the wait step
+     * (or of a status probe) may still hang: leave without it. */
+    fflush(NULL);
+    _exit(code);
+#endif
 }

@@ -10,7 +10,7 @@
 
 #include <ini.h>
 
-enum key_type { T_STRING, T_ENUM, T_DURATION };
+enum key_type { T_STRING, T_ENUM, T_DURATION, T_BOOL };
 
 struct key {
     const char *section, *name;
@@ -27,6 +27,8 @@ static const char *const step_modes[] = {"auto", "always", "off", NULL};
 static const char *const migrate_modes[] = {"check", "deploy", "off", NULL};
 static const char *const engines[] = {"native", "prisma", NULL};
 static const char *const policies[] = {"warn", "fail", NULL};
+static const char *const restarts[] = {"no", "on-failure", "always", NULL};
+static const char *const watch_modes[] = {"auto", "events", "poll", "off", NULL};
 
 #define F(field) offsetof(struct config, field)
 
@@ -39,6 +41,19 @@ static const struct key keys[] = {
      "grace between the forwarded SIGTERM/SIGINT and SIGKILL"},
     {"app", "dir", T_STRING, F(app.dir), NULL, "", "the app's directory (\"\": the working directory)"},
     {"app", "user", T_STRING, F(app.user), NULL, "", "NAME|UID[:GID] to run steps and the app as"},
+    {"app", "restart", T_ENUM, F(app.restart), restarts, "no", "no, on-failure or always"},
+    {"app", "restart_delay", T_DURATION, F(app.restart_delay_ms), NULL, "1s",
+     "first delay before a restart; doubles each time"},
+    {"app", "restart_max_delay", T_DURATION, F(app.restart_max_delay_ms), NULL, "30s",
+     "cap of the restart delay"},
+    {"watch", "mode", T_ENUM, F(watch.mode), watch_modes, "auto", "auto, events, poll or off"},
+    {"watch", "debounce", T_DURATION, F(watch.debounce_ms), NULL, "300ms",
+     "quiet time after the last change before a resync"},
+    {"watch", "interval", T_DURATION, F(watch.interval_ms), NULL, "1s", "poll mode's interval"},
+    {"watch", "migrate", T_BOOL, F(watch.migrate), NULL, "no",
+     "deploy new migration folders while the app runs"},
+    {"control", "socket", T_STRING, F(control.socket), NULL, "/run/devinit/devinit.sock",
+     "the control socket for sync, status and health"},
     {"deps", "mode", T_ENUM, F(deps.mode), step_modes, "auto", "auto, always or off"},
     {"deps", "command", T_STRING, F(deps.command), NULL, "", "install command (\"\": from the lockfile)"},
     {"generate", "mode", T_ENUM, F(generate.mode), step_modes, "auto", "auto, always or off"},
@@ -147,6 +162,23 @@ static int apply(struct config *c, const struct key *k, const char *value, const
                      k->section, k->name, value, list);
         }
         return -EINVAL;
+    case T_BOOL: {
+        static const char *const yes[] = {"yes", "true", "on", "1", NULL};
+        static const char *const no[] = {"no", "false", "off", "0", NULL};
+        for (int i = 0; yes[i]; i++) {
+            if (strcmp(value, yes[i]) == 0) {
+                *(bool *)(void *)base = true;
+                return 0;
+            }
+            if (strcmp(value, no[i]) == 0) {
+                *(bool *)(void *)base = false;
+                return 0;
+            }
+        }
+        snprintf(err, errlen, "%s: '%s.%s' cannot be '%s': use yes or no", where, k->section,
+                 k->name, value);
+        return -EINVAL;
+    }
     case T_DURATION:
         if (config_parse_duration(value, (uint64_t *)(void *)base) < 0) {
             snprintf(err, errlen,

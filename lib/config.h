@@ -23,6 +23,8 @@ enum step_mode { MODE_AUTO = 0, MODE_ALWAYS, MODE_OFF };
 enum migrate_mode { MIGRATE_CHECK = 0, MIGRATE_DEPLOY, MIGRATE_OFF };
 enum deploy_engine { DEPLOY_NATIVE = 0, DEPLOY_PRISMA };
 enum policy { POLICY_WARN = 0, POLICY_FAIL };
+enum restart_policy { RESTART_NO = 0, RESTART_ON_FAILURE, RESTART_ALWAYS };
+enum watch_mode { WATCH_AUTO = 0, WATCH_EVENTS, WATCH_POLL, WATCH_OFF };
 
 struct config {
     struct {
@@ -33,7 +35,19 @@ struct config {
         uint64_t stop_timeout_ms;
         char *dir; /* the app's directory: package.json, prisma/, .env; "" = cwd */
         char *user; /* NAME|UID[:GID] the steps and the app run as; "" = devinit's own */
+        enum restart_policy restart;
+        uint64_t restart_delay_ms;     /* first delay; doubles up to restart_max_delay_ms */
+        uint64_t restart_max_delay_ms;
     } app;
+    struct {
+        enum watch_mode mode;
+        uint64_t debounce_ms;
+        uint64_t interval_ms; /* poll mode */
+        bool migrate;         /* deploy new migration folders as they appear */
+    } watch;
+    struct {
+        char *socket; /* the control socket's path; "" = none */
+    } control;
     struct {
         enum step_mode mode;
         char *command; /* "" = chosen from the lockfile */

@@ -10,7 +10,9 @@
 
 #include "config.h"
 
-enum init_mode { INIT_RUN, INIT_CHECK };
+/* RUN: the pipeline, then the app. CHECK: the dry run. SYNC: `devinit sync` with no running
+ * instance: deps and generate here, no app. */
+enum init_mode { INIT_RUN, INIT_CHECK, INIT_SYNC };
 
 struct init_opts {
     enum init_mode mode;

@@ -14,9 +14,9 @@
 /* The steps in the order they run. A step module adds its line here.
  * --- step table --- */
 static const struct step_ops *const step_table[STEP_COUNT] = {
-    NULL, /* deps */
-    NULL, /* generate */
-    NULL, /* wait */
+    &step_deps,
+    &step_generate,
+    &step_wait,
     NULL, /* migrate */
 };
 /* --- end of step table --- */
@@ -99,6 +99,7 @@ void step_checked(struct step_run *r, enum step_status verdict, int exit_code, c
     case STEP_WOULD_RUN:
         if (!pl->dry_run) {
             log_info(name, "%s", r->reason);
+            r->acted = true;
             r->ops->act(r);
             return;
         }
@@ -228,7 +229,7 @@ static void next_step(struct pipeline *pl)
             snprintf(r->reason, sizeof r->reason, "not built into this devinit");
             continue;
         }
-        if (!(pl->cfg->steps & STEP_BIT(i))) {
+        if (!(pl->steps & STEP_BIT(i))) {
             r->status = STEP_SKIPPED;
             snprintf(r->reason, sizeof r->reason, "skipped on the command line");
             continue;
@@ -247,7 +248,24 @@ static void next_step(struct pipeline *pl)
 void pipeline_start(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
                     bool dry_run, void (*done)(struct pipeline *, int, void *), void *data)
 {
+    pipeline_start_steps(pl, loop, cfg, STEP_ALL, dry_run, done, data);
+}
+
+bool pipeline_acted(const struct pipeline *pl)
+{
+    for (int i = 0; i < STEP_COUNT; i++)
+        if (pl->runs[i].acted)
+            return true;
+    return false;
+}
+
+void pipeline_start_steps(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
+                          unsigned mask, bool dry_run,
+                          void (*done)(struct pipeline *, int, void *), void *data)
+{
+    pipeline_free(pl);
     memset(pl, 0, sizeof *pl);
+    pl->steps = cfg->steps & mask;
     pl->loop = loop;
     pl->cfg = cfg;
     pl->dry_run = dry_run;
@@ -330,6 +348,7 @@ void pipeline_free(struct pipeline *pl)
         struct step_run *r = &pl->runs[i];
         if (r->ops && r->ops->cleanup)
             r->ops->cleanup(r);
+        r->ops = NULL; /* idempotent: cleanup runs once */
         r->priv = NULL;
         if (!r->child_running)
             child_release(&r->child);

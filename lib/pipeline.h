@@ -12,6 +12,7 @@
 struct pipeline {
     uv_loop_t *loop;
     const struct config *cfg;
+    unsigned steps; /* STEP_BIT()s to run this time */
     bool dry_run;
     struct step_run runs[STEP_COUNT];
     int current; /* index into runs, or -1 */
@@ -27,6 +28,14 @@ struct pipeline {
  * pipeline_cancel(N). cfg must outlive the pipeline. */
 void pipeline_start(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
                     bool dry_run, void (*done)(struct pipeline *, int, void *), void *data);
+
+/* The same, for only the steps in mask (still limited to cfg->steps): live sync's re-run. */
+void pipeline_start_steps(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
+                          unsigned mask, bool dry_run,
+                          void (*done)(struct pipeline *, int, void *), void *data);
+
+/* Whether any step acted in this run. */
+bool pipeline_acted(const struct pipeline *pl);
 
 /* A signal arrived: stop the current step (its child gets signo, then SIGKILL after the stop
  * timeout), run no further step, and finish with 128+signo. */

@@ -52,6 +52,7 @@ struct step_run {
     void *priv;   /* the step's own state */
 
     enum step_status status;
+    bool acted;        /* act ran (successfully or not) */
     int exit_code;     /* with STEP_ERROR: the documented code */
     char reason[1024]; /* one line, no password */
     uint64_t started_ms, elapsed_ms;
@@ -86,6 +87,9 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus);
 
 /* The steps, in pipeline order. Each module adds its line here and in pipeline.c's table.
  * --- step declarations --- */
+extern const struct step_ops step_deps;
+extern const struct step_ops step_generate;
+extern const struct step_ops step_wait;
 /* --- end of step declarations --- */
 
 /* Milliseconds of a monotonic clock. */

@@ -1,0 +1,45 @@
+/* The control socket: `devinit sync`, `devinit status` and `devinit health`, run from
+ * `docker compose exec`, talk to the running PID 1 over a Unix socket.
+ *
+ * Protocol: the client sends one line (the command: "sync", "status", "health"), the server
+ * answers with one line of JSON {"exit": N, "message": "...", ...} and closes. Lines are at
+ * most CONTROL_LINE_MAX bytes; a client that sends nothing for CONTROL_IDLE_MS, too much, or
+ * garbage is answered with an error (or dropped) and never disturbs the app.
+ *
+ * The socket is mode 0600 and owned by the app's user; every peer's credentials are checked
+ * (SO_PEERCRED): only root and the app's user may talk to it. */
+#ifndef DEVINIT_CONTROL_H
+#define DEVINIT_CONTROL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#define CONTROL_LINE_MAX 256
+#define CONTROL_IDLE_MS 5000
+
+struct control;
+struct control_req;
+
+/* A request arrived: answer it (now or later) with exactly one control_reply. */
+typedef void (*control_fn)(struct control_req *req, const char *command, void *data);
+
+/* Binds path (creating its directory, replacing a stale socket) and listens. allowed_uid is
+ * the app's user (root is always allowed). NULL when the socket cannot be had: that is a
+ * warning, never fatal (already logged). */
+struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_uid,
+                              control_fn fn, void *data);
+
+/* Sends text (one line of JSON, without the newline) and closes the connection. Frees req. A
+ * client that went away meanwhile is fine. */
+void control_reply(struct control_req *req, const char *text);
+
+/* Stops listening and removes the socket file. Open requests still get their replies. */
+void control_stop(struct control *c);
+
+/* The client side, blocking: connects to path, sends command, prints the reply's "message"
+ * (or, with json, the reply itself) to stdout and returns its "exit" code. No server: a
+ * message and -ECONNREFUSED/-ENOENT (the caller decides what to do). */
+int control_call(const char *path, const char *command, bool json, int timeout_ms);
+
+#endif
