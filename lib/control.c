@@ -305,7 +305,9 @@ int control_call(const char *path, const char *command, bool json, int timeout_m
     }
     char req[CONTROL_LINE_MAX];
     int n = snprintf(req, sizeof req, "%s\n", command);
-    if (write(fd, req, (size_t)n) != n) {
+    /* A refusal is sent before the request is read: if the write fails (EPIPE), the
+     * answer may still be waiting to be read. */
+    if (write(fd, req, (size_t)n) != n && errno != EPIPE) {
         int err = errno;
         close(fd);
         return -err;
