@@ -12,6 +12,7 @@ enum {
     EXIT_UNAVAILABLE = 69,/* database or service not reachable in time (EX_UNAVAILABLE) */
     EXIT_SOFTWARE = 70,   /* a step's command failed (EX_SOFTWARE) */
     EXIT_OSERR = 71,      /* the operating system refused something devinit needs (EX_OSERR) */
+    EXIT_TEMPFAIL = 75,   /* sync asked while starting or stopping: try again (EX_TEMPFAIL) */
     EXIT_NOPERM = 77,     /* the database refused the credentials (EX_NOPERM) */
     EXIT_CONFIG = 78,     /* bad configuration (EX_CONFIG) */
     EXIT_NOEXEC = 126,    /* the command exists but cannot be executed */

@@ -146,9 +146,9 @@ static void finish(int code)
 {
     in.phase = PH_DONE;
     in.exit_code = code;
-    waiters_answer(&in.sync_waiters, 75, "devinit is stopping");
-    waiters_answer(&in.next_waiters, 75, "devinit is stopping");
-    waiters_answer(&in.restart_waiters, 75, "devinit is stopping");
+    waiters_answer(&in.sync_waiters, EXIT_TEMPFAIL, "devinit is stopping");
+    waiters_answer(&in.next_waiters, EXIT_TEMPFAIL, "devinit is stopping");
+    waiters_answer(&in.restart_waiters, EXIT_TEMPFAIL, "devinit is stopping");
     control_stop(in.control);
     in.control = NULL;
     /* Stop the loop rather than close the ~60 signal watchers one by one (each takes libuv's
@@ -307,7 +307,7 @@ static void on_sync_done(struct pipeline *pl, int code, void *data)
     in.sync_at_ms = step_now_ms();
     pipeline_summary(pl, in.sync_reason, sizeof in.sync_reason);
     if (pl->cancel_signo || in.phase == PH_DRAIN || in.phase == PH_DONE) {
-        waiters_answer(&in.sync_waiters, 75, "devinit is stopping");
+        waiters_answer(&in.sync_waiters, EXIT_TEMPFAIL, "devinit is stopping");
         return;
     }
     in.sync_ok = (code == 0);

@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 presets=("$@")
 [ ${#presets[@]} -gt 0 ] || presets=(dev)
 
+bash .ci/install-deps
+
 # Everything the tests create lives under one directory, so every server and container they
 # start can be found and stopped on any exit path, even if a test is killed mid-way.
 work=$(mktemp -d /tmp/devinit-tests.XXXXXX)
