@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -363,8 +364,17 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
                 match = &keys[i];
         }
         if (!match) {
-            log_warn(NULL, "ignoring environment variable '%s': no such key (see config.ini.example)",
-                     name);
+            /* A known section with an unknown key is a typo worth a word; other DEVINIT_
+             * names belong to someone else (scripts, test harnesses). */
+            bool known_section = false;
+            for (size_t i = 0; i < NKEYS && !known_section; i++) {
+                size_t sl = strlen(keys[i].section);
+                known_section = nlen > 8 + sl && name[8 + sl] == '_' &&
+                                strncasecmp(name + 8, keys[i].section, sl) == 0;
+            }
+            if (known_section)
+                log_warn(NULL, "ignoring environment variable '%s': no such key (see "
+                         "config.ini.example)", name);
             continue;
         }
         int rc = apply(c, match, eq + 1, name, err, errlen);

@@ -7,6 +7,10 @@
 : "${DEVINIT_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
+# No test listens on the default control socket: parallel tests (and a devinit running on the
+# machine) would answer each other's `status`. Tests of the socket set their own path.
+export DEVINIT_CONTROL_SOCKET=""
+
 # Prints a TCP port on 127.0.0.1 that nothing listens on. SO_REUSEADDR as PostgreSQL does,
 # or a port in TIME_WAIT would look taken.
 free_port() {
