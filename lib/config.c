@@ -302,20 +302,10 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return 1;
 }
 
-int config_load_file(struct config *c, const char *path, bool must_exist, char *err,
-                     size_t errlen)
+int config_load_stream(struct config *c, FILE *f, const char *path, char *err, size_t errlen)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
-        int e = errno;
-        if (e == ENOENT && !must_exist)
-            return -ENOENT;
-        snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(e));
-        return -e;
-    }
     struct load_ctx ctx = {.c = c, .f = f, .path = path, .err = err, .errlen = errlen};
     int line = ini_parse_stream(read_line, &ctx, on_ini, &ctx);
-    fclose(f);
     if (ctx.rc)
         return ctx.rc;
     if (ctx.too_long) {
@@ -332,8 +322,25 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
         snprintf(err, errlen, "cannot parse configuration '%s'", path);
         return -ENOMEM;
     }
-    c->source = path;
     return 0;
+}
+
+int config_load_file(struct config *c, const char *path, bool must_exist, char *err,
+                     size_t errlen)
+{
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        int e = errno;
+        if (e == ENOENT && !must_exist)
+            return -ENOENT;
+        snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(e));
+        return -e;
+    }
+    int rc = config_load_stream(c, f, path, err, errlen);
+    fclose(f);
+    if (rc == 0)
+        c->source = path;
+    return rc;
 }
 
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "log.h"
 
@@ -94,6 +95,10 @@ int config_set(struct config *c, const char *section, const char *key, const cha
  * "path:line". */
 int config_load_file(struct config *c, const char *path, bool must_exist, char *err,
                      size_t errlen);
+
+/* The same, from an open stream (path names it in messages). The file's own code path: the
+ * fuzzer feeds it through fmemopen. */
+int config_load_stream(struct config *c, FILE *f, const char *path, char *err, size_t errlen);
 
 /* Applies every DEVINIT_<SECTION>_<KEY> variable of envp (DEVINIT_CONFIG excepted). An
  * unknown DEVINIT_ variable is only warned about: environments are shared with other tools. */

@@ -113,6 +113,24 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     buf->len = sizeof r->line - r->len - 1;
 }
 
+int control_parse_request(const char *buf, size_t len, char *cmd, size_t cmdlen)
+{
+    const char *nl = memchr(buf, '\n', len);
+    size_t n = nl ? (size_t)(nl - buf) : len;
+    if (n >= CONTROL_LINE_MAX - 1 || n >= cmdlen)
+        return -E2BIG;
+    if (!nl)
+        return 0;
+    if (n > 0 && buf[n - 1] == '\r')
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] < 0x20 || buf[i] > 0x7e)
+            return -EINVAL;
+    memcpy(cmd, buf, n);
+    cmd[n] = '\0';
+    return 1;
+}
+
 static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
     struct control_req *r = s->data;
@@ -123,22 +141,19 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         return;
     }
     r->len += (size_t)n;
-    r->line[r->len] = '\0';
-    char *nl = memchr(r->line, '\n', r->len);
-    if (!nl) {
-        if (r->len >= sizeof r->line - 1) {
-            uv_read_stop(s);
-            req_send(r, "{\"exit\":64,\"message\":\"request too long\"}");
-        }
+    char cmd[CONTROL_LINE_MAX];
+    int rc = control_parse_request(r->line, r->len, cmd, sizeof cmd);
+    if (rc == 0)
         return;
-    }
-    *nl = '\0';
-    if (nl > r->line && nl[-1] == '\r')
-        nl[-1] = '\0';
     uv_read_stop(s);
     uv_timer_stop(&r->idle);
+    if (rc < 0) {
+        req_send(r, rc == -E2BIG ? "{\"exit\":64,\"message\":\"request too long\"}"
+                                 : "{\"exit\":64,\"message\":\"request is not text\"}");
+        return;
+    }
     r->dispatched = true;
-    r->ctl->fn(r, r->line, r->ctl->data);
+    r->ctl->fn(r, cmd, r->ctl->data);
 }
 
 static void on_connection(uv_stream_t *server, int status)

@@ -21,6 +21,11 @@
 struct control;
 struct control_req;
 
+/* Parses what a client sent so far (len bytes, not NUL-terminated). Returns 1 with the
+ * command in cmd when a whole line arrived, 0 when more is needed, -E2BIG when the line is
+ * longer than CONTROL_LINE_MAX, -EINVAL when it holds anything but printable ASCII. Pure. */
+int control_parse_request(const char *buf, size_t len, char *cmd, size_t cmdlen);
+
 /* A request arrived: answer it (now or later) with exactly one control_reply. */
 typedef void (*control_fn)(struct control_req *req, const char *command, void *data);
 

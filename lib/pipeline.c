@@ -17,7 +17,7 @@ static const struct step_ops *const step_table[STEP_COUNT] = {
     &step_deps,
     &step_generate,
     &step_wait,
-    NULL, /* migrate */
+    &step_migrate,
 };
 /* --- end of step table --- */
 
@@ -68,7 +68,8 @@ static int dry_run_code(const struct pipeline *pl)
     return would ? EXIT_WOULD_RUN : EXIT_READY;
 }
 
-static void vset_reason(struct step_run *r, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0)))
+vset_reason(struct step_run *r, const char *fmt, va_list ap)
 {
     vsnprintf(r->reason, sizeof r->reason, fmt, ap);
     for (char *p = r->reason; *p; p++)

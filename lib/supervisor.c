@@ -379,6 +379,7 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
 
     int errpipe[2] = {-1, -1}, outp[2] = {-1, -1}, errp[2] = {-1, -1}, nullfd = -1;
     int rc = 0;
+    char **user_env = NULL;
     if (pipe2(errpipe, O_CLOEXEC) < 0)
         return -errno;
     if (o->capture) {
@@ -395,7 +396,6 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
     }
     bool foreground = o->foreground && isatty(STDIN_FILENO) &&
                       tcgetpgrp(STDIN_FILENO) == getpgrp();
-    char **user_env = NULL;
     char *const *envp = o->envp ? o->envp : environ;
     if (sv.user.set) {
         if (!(user_env = env_for_user(envp))) {

@@ -1,0 +1,27 @@
+/* The INI configuration, through the same code path as a file (config_load_stream). */
+#include <stdint.h>
+#include <stdio.h>
+
+#include "config.h"
+#include "log.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static int quiet;
+    if (!quiet++)
+        log_setup(LOG_ERROR, LOG_COLOR_NEVER);
+    if (size == 0)
+        return 0;
+    FILE *f = fmemopen((void *)data, size, "r");
+    if (!f)
+        return 0;
+    struct config c;
+    char err[512];
+    config_init(&c);
+    config_load_stream(&c, f, "fuzz.ini", err, sizeof err);
+    fclose(f);
+    config_free(&c);
+    return 0;
+}
