@@ -27,14 +27,15 @@ PY
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
 
-# pg_init DIR: a fresh cluster in DIR (trust auth for local, md5 for TCP with a password
-# set by pg_start's caller when wanted). Owned by postgres, as initdb refuses root.
+# pg_init DIR: a fresh cluster in DIR (trust auth). Owned by postgres, as initdb refuses
+# root, so DIR's parents must be traversable by postgres: use a mktemp -d under /tmp, not
+# bats' private temporary directories. The log is written by root, beside DIR.
 pg_init() {
     local dir=$1
     mkdir -p "$dir"
     chown postgres:postgres "$dir"
     chmod 700 "$dir"
-    su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$dir' -A trust -U postgres >'$dir.initdb.log' 2>&1"
+    su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$dir' -A trust -U postgres" >"$dir.initdb.log" 2>&1
 }
 
 # pg_start DIR PORT: starts the cluster on 127.0.0.1:PORT with its socket in DIR.
