@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# devinit's migrations against Prisma's own: Prisma 6.19's `migrate status` (the js schema
+# engine with @prisma/adapter-pg runs offline here) must agree with what a native deploy
+# left, and `deploy_with = prisma` runs Prisma's CLI as a supervised child.
+#
+# Prisma is installed with real npm once into the build directory and reused (~15 s the
+# first time, from the npm registry).
+load ../lib/common
+load ../fixtures/migrations/helpers
+
+PRISMA_VERSION=6.19.3
+
+setup_file() {
+    mig_setup_file
+    export PEER="${DEVINIT_BUILD_DIR:-$BATS_FILE_TMPDIR}/cache/prisma-$PRISMA_VERSION"
+    mkdir -p "$PEER"
+    (
+        flock 9
+        if [ ! -x "$PEER/node_modules/.bin/prisma" ]; then
+            cd "$PEER"
+            echo '{"name":"devinit-prisma-peer","private":true}' >package.json
+            npm install --no-audit --no-fund --prefer-offline "prisma@$PRISMA_VERSION" \
+                "@prisma/adapter-pg@$PRISMA_VERSION" pg@8 >npm.log 2>&1 ||
+                { cat npm.log >&3; exit 1; }
+        fi
+    ) 9>"$PEER.lock"
+    # No engine can be downloaded here: any file satisfies the CLI's checks, and the js
+    # schema engine needs neither.
+    touch "$PEER/no-engine"
+    export PRISMA_SCHEMA_ENGINE_BINARY="$PEER/no-engine" PRISMA_QUERY_ENGINE_LIBRARY="$PEER/no-engine"
+    export PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
+}
+
+teardown_file() { mig_teardown_file; }
+
+setup() {
+    mig_setup
+    ln -s "$PEER/node_modules" node_modules
+    # Prisma 6 wants a url even when the adapter makes the connection.
+    printf 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n' \
+        >prisma/schema.prisma
+    # idleTimeoutMillis: without it pg's pool keeps the CLI alive for 10 s after its answer.
+    cat >prisma.config.ts <<'EOF'
+import { defineConfig } from "prisma/config";
+import { PrismaPg } from "@prisma/adapter-pg";
+
+export default defineConfig({
+  schema: "prisma/schema.prisma",
+  experimental: { adapter: true },
+  engine: "js",
+  async adapter() {
+    return new PrismaPg({ connectionString: process.env.DATABASE_URL, idleTimeoutMillis: 1 });
+  },
+});
+EOF
+    add_migration 20240101000000_init "$(printf -- '-- CreateTable\nCREATE TABLE "User" (\n    "id" SERIAL NOT NULL,\n    "email" TEXT NOT NULL,\n\n    CONSTRAINT "User_pkey" PRIMARY KEY ("id")\n);')"
+    add_migration 20240102000000_email 'CREATE UNIQUE INDEX "User_email_key" ON "User"("email");'
+}
+
+prisma_status() {
+    run timeout 60 node_modules/.bin/prisma migrate status
+    echo "prisma migrate status: exit $status"
+    echo "$output"
+}
+
+@test "Prisma 6.19 migrate status finds a natively deployed database up to date" {
+    DEVINIT_MIGRATE_MODE=deploy run "$DEVINIT" --only=migrate -- true
+    echo "$output"
+    [ "$status" -eq 0 ]
+    prisma_status
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"2 migrations found in prisma/migrations"* ]]
+    [[ "$output" == *"Database schema is up to date!"* ]]
+
+    # And the other way round: what Prisma calls pending, devinit calls pending.
+    add_migration 20240103000000_more 'CREATE TABLE "Post" (id int);'
+    prisma_status
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"20240103000000_more"* ]]
+    check_json
+    [ "$(json_field "$JSON" pending)" = '["20240103000000_more"]' ]
+}
+
+@test "Prisma 6.19 migrate status sees the failed migration a native deploy left" {
+    add_migration 20240103000000_bad 'CREATE TABLE "Broken" (id nosuchtype);'
+    DEVINIT_MIGRATE_MODE=deploy run "$DEVINIT" --only=migrate -- true
+    [ "$status" -eq 65 ]
+    prisma_status
+    [ "$status" -ne 0 ]
+    [[ "$output" == *"have failed"* ]]
+    [[ "$output" == *"20240103000000_bad"* ]]
+    check_json
+    [ "$(json_field "$JSON" failed)" = '["20240103000000_bad"]' ]
+}
+
+@test "deploy_with = prisma runs Prisma's CLI as a supervised child with its output prefixed" {
+    # Prisma 6.19's js engine cannot apply migrations (it fails reading pg_class.relname,
+    # a `name` column): the run shows devinit starting the real CLI, streaming its output
+    # under the step's name and reporting its exit status.
+    DEVINIT_MIGRATE_MODE=deploy DEVINIT_MIGRATE_DEPLOY_WITH=prisma \
+        run "$DEVINIT" --only=migrate -- touch started
+    echo "$output"
+    [ "$status" -eq 70 ]
+    [ ! -e started ]
+    [[ "$output" == *"devinit: migrate| "*"2 migrations found in prisma/migrations"* ]]
+    # It reached the database through the URL devinit had.
+    [[ "$output" == *"devinit: migrate| Datasource \"db\": PostgreSQL database \"$DB\""* ]]
+    [[ "$output" == *"'node_modules/.bin/prisma migrate deploy' exited with code 1"* ]]
+}
+
+@test "deploy_with = prisma without an installed CLI says how to fix it" {
+    rm node_modules
+    DEVINIT_MIGRATE_MODE=deploy DEVINIT_MIGRATE_DEPLOY_WITH=prisma \
+        run "$DEVINIT" --only=migrate -- touch started
+    echo "$output"
+    [ "$status" -eq 70 ]
+    [[ "$output" == *"node_modules/.bin/prisma"*"set [migrate] deploy_with = native"* ]]
+}

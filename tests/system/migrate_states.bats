@@ -1,0 +1,309 @@
+#!/usr/bin/env bats
+# The migrate step's check against a real PostgreSQL 15: every state of Prisma Migrate built
+# for real (the table with Prisma's DDL, rows as Prisma writes them), judged under the
+# [migrate] policies, in `devinit check --json` and in the exit code.
+bats_require_minimum_version 1.5.0
+load ../lib/common
+load ../fixtures/migrations/helpers
+
+setup_file() { mig_setup_file; }
+teardown_file() { mig_teardown_file; }
+setup() { mig_setup; }
+
+lock_held() {
+    [ -n "$(sql -c "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = 72707369 AND objsubid = 1 AND granted")" ]
+}
+
+@test "an up-to-date database is ok" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_more 'CREATE TABLE b (id int);'
+    create_table
+    applied 20240101000000_init 20240102000000_more
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" status)" = ok ]
+    [ "$(json_field "$JSON" applied)" = '["20240101000000_init", "20240102000000_more"]' ]
+    [ "$(json_field "$JSON" pending)" = '[]' ]
+    [ "$(json_field "$JSON" in_progress)" = false ]
+    [[ "$(json_field "$JSON" reason)" == "2 migrations applied, database up to date" ]]
+}
+
+@test "a pending migration warns by default and fails with pending = fail" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_more 'CREATE TABLE b (id int);'
+    create_table
+    applied 20240101000000_init
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" status)" = warn ]
+    [ "$(json_field "$JSON" pending)" = '["20240102000000_more"]' ]
+    grep -q "warning: 1 migration not applied: '20240102000000_more': run 'npx prisma migrate deploy'" \
+        "$BATS_TEST_TMPDIR/check.err"
+
+    run "$DEVINIT" check --only=migrate
+    [ "$status" -eq 0 ]
+
+    DEVINIT_MIGRATE_PENDING=fail run "$DEVINIT" --only=migrate -- true
+    echo "$output"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"error: 1 migration not applied: '20240102000000_more': run 'npx prisma migrate deploy'"* ]]
+}
+
+@test "a failed migration exits 65 and names the resolve command" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_bad 'CREATE TABLE b (id int);'
+    create_table
+    applied 20240101000000_init
+    row 20240102000000_bad "$(checksum_of 20240102000000_bad)" failed "syntax error"
+    check_json
+    [ "$STATUS" -eq 65 ]
+    [ "$(json_field "$JSON" status)" = error ]
+    [ "$(json_field "$JSON" failed)" = '["20240102000000_bad"]' ]
+    [[ "$(json_field "$JSON" reason)" == *"'npx prisma migrate resolve --rolled-back 20240102000000_bad'"* ]]
+
+    # The app never starts.
+    run "$DEVINIT" --only=migrate -- touch started
+    [ "$status" -eq 65 ]
+    [ ! -e started ]
+
+    # failed = warn lets it through.
+    DEVINIT_MIGRATE_FAILED=warn run "$DEVINIT" --only=migrate -- touch started
+    [ "$status" -eq 0 ]
+    [ -e started ]
+}
+
+@test "an edited migration warns by default and fails with edited = fail" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    create_table
+    applied 20240101000000_init
+    add_migration 20240101000000_init 'CREATE TABLE a (id bigint);'
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" status)" = warn ]
+    [ "$(json_field "$JSON" edited)" = '["20240101000000_init"]' ]
+    [ "$(json_field "$JSON" applied)" = '["20240101000000_init"]' ]
+
+    DEVINIT_MIGRATE_EDITED=fail run "$DEVINIT" check --only=migrate
+    echo "$output"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"changed after being applied: '20240101000000_init'"* ]]
+}
+
+@test "a migration converted to CRLF still counts as applied, and back" {
+    add_migration 20240101000000_init "$(printf 'CREATE TABLE a (id int);\nCREATE TABLE b (id int);')"
+    add_migration 20240102000000_win "$(printf 'CREATE TABLE c (id int);\r\nCREATE TABLE d (id int);\r')"
+    create_table
+    applied 20240101000000_init 20240102000000_win
+    # As git would with core.autocrlf: every LF becomes CRLF, or every CRLF becomes LF.
+    sed -i 's/$/\r/' prisma/migrations/20240101000000_init/migration.sql
+    sed -i 's/\r$//' prisma/migrations/20240102000000_win/migration.sql
+    grep -q $'\r' prisma/migrations/20240101000000_init/migration.sql
+    run ! grep -q $'\r' prisma/migrations/20240102000000_win/migration.sql
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" status)" = ok ]
+    [ "$(json_field "$JSON" edited)" = '[]' ]
+}
+
+@test "a BOM or a removed trailing newline is an edit" {
+    add_migration 20240101000000_bom 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_nonl 'CREATE TABLE b (id int);'
+    create_table
+    applied 20240101000000_bom 20240102000000_nonl
+    printf '\xef\xbb\xbfCREATE TABLE a (id int);\n' >prisma/migrations/20240101000000_bom/migration.sql
+    printf 'CREATE TABLE b (id int);' >prisma/migrations/20240102000000_nonl/migration.sql
+    check_json
+    [ "$(json_field "$JSON" edited)" = '["20240101000000_bom", "20240102000000_nonl"]' ]
+}
+
+@test "a legacy unpadded checksum matches its migration" {
+    # sha256 of this file starts c2de7559380e...: the old engines wrote "%x" per byte.
+    mkdir -p prisma/migrations/20240101000000_init
+    printf 'CREATE TABLE a (id int);\n' >prisma/migrations/20240101000000_init/migration.sql
+    [ "$(checksum_of 20240101000000_init)" = c2de7559380e5ebf65caa7d59e166558e80243cf7e70006cc98d1593d94203c1 ]
+    create_table
+    row 20240101000000_init c2de755938e5ebf65caa7d59e166558e8243cf7e7006cc98d1593d9423c1 applied
+    check_json
+    [ "$(json_field "$JSON" status)" = ok ]
+    [ "$(json_field "$JSON" edited)" = '[]' ]
+}
+
+@test "a migration missing locally warns by default and fails with missing_locally = fail" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    create_table
+    applied 20240101000000_init
+    row 20231231000000_gone 0000000000000000000000000000000000000000000000000000000000000000 applied
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" status)" = warn ]
+    [ "$(json_field "$JSON" missing_locally)" = '["20231231000000_gone"]' ]
+
+    DEVINIT_MIGRATE_MISSING_LOCALLY=fail run "$DEVINIT" check --only=migrate
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"in the database but not in 'prisma/migrations': '20231231000000_gone'"* ]]
+}
+
+@test "a rolled-back migration is reported and deploy would apply it again" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    create_table
+    row 20240101000000_init "$(checksum_of 20240101000000_init)" rolled_back
+    check_json
+    [ "$(json_field "$JSON" status)" = warn ]
+    [ "$(json_field "$JSON" rolled_back)" = '["20240101000000_init"]' ]
+    [ "$(json_field "$JSON" failed)" = '[]' ]
+    [ "$(json_field "$JSON" pending)" = '[]' ]
+    DEVINIT_MIGRATE_MODE=deploy check_json
+    [ "$STATUS" -eq 1 ]
+    [ "$(json_field "$JSON" status)" = would-run ]
+    [[ "$(json_field "$JSON" reason)" == "1 migration to apply: '20240101000000_init'" ]]
+}
+
+@test "a deploy in progress elsewhere is reported, not taken for a failure" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    create_table
+    # What another replica's deploy looks like mid-script: its row, and the lock it holds.
+    row 20240101000000_init "$(checksum_of 20240101000000_init)" failed
+    PGDATABASE=$DB psql_at "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
+        -c 'SELECT pg_sleep(30)' >/dev/null 2>&1 &
+    HOLDER=$!
+    wait_for lock_held
+    check_json
+    kill "$HOLDER" 2>/dev/null || true
+    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()" >/dev/null
+    wait "$HOLDER" || true
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" in_progress)" = true ]
+    [ "$(json_field "$JSON" failed)" = '[]' ]
+    [ "$(json_field "$JSON" status)" = warn ]
+    [[ "$(json_field "$JSON" reason)" == *"a migrate deploy is in progress, applying '20240101000000_init'"* ]]
+
+    # Without the lock the same row is a failed migration.
+    check_json
+    [ "$STATUS" -eq 65 ]
+    [ "$(json_field "$JSON" in_progress)" = false ]
+    [ "$(json_field "$JSON" failed)" = '["20240101000000_init"]' ]
+}
+
+@test "without a _prisma_migrations table every migration is pending" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" pending)" = '["20240101000000_init"]' ]
+
+    rm -rf prisma/migrations/20240101000000_init
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" status)" = ok ]
+    [ "$(json_field "$JSON" reason)" = "no migrations in 'prisma/migrations' and none applied" ]
+}
+
+@test "a lock file for another provider exits 65 with P3019" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    printf 'provider = "mysql"\n' >prisma/migrations/migration_lock.toml
+    run "$DEVINIT" check --only=migrate
+    echo "$output"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"says provider 'mysql'"*"P3019"* ]]
+}
+
+@test "devinit check never writes: no table created, no lock taken" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    # Every statement of this session goes to the server log.
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/$DB?schema=public&options=-c%20log_statement%3Dall&application_name=devinit_probe"
+    before=$(wc -l <"$PGDIR/server.log")
+    DEVINIT_MIGRATE_MODE=deploy check_json
+    [ "$STATUS" -eq 1 ]
+    [ "$(json_field "$JSON" status)" = would-run ]
+    [ -z "$(sql -c "SELECT to_regclass('public._prisma_migrations')")" ]
+    [ -z "$(sql -c "SELECT to_regclass('public.a')")" ]
+    sleep 0.2 # the server log is written asynchronously
+    logged=$(tail -n +"$((before + 1))" "$PGDIR/server.log")
+    echo "$logged"
+    # The check ran (so the log is a real record of it)...
+    [[ "$logged" == *"statement: SELECT EXISTS"*"pg_locks"* ]]
+    # ...and sent nothing that writes or locks.
+    run ! grep -Eiq 'statement: .*(pg_advisory_lock\(|pg_try_advisory|CREATE |INSERT |UPDATE |DELETE |ALTER |DROP )' <<<"$logged"
+}
+
+@test "--json lists every state at once" {
+    add_migration 20240101000000_applied 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_edited 'CREATE TABLE b (id int);'
+    add_migration 20240103000000_failed 'CREATE TABLE c (id int);'
+    add_migration 20240104000000_rolled 'CREATE TABLE d (id int);'
+    add_migration 20240105000000_pending 'CREATE TABLE e (id int);'
+    create_table
+    applied 20240101000000_applied
+    row 20240102000000_edited 0000000000000000000000000000000000000000000000000000000000000001 applied
+    row 20240103000000_failed "$(checksum_of 20240103000000_failed)" failed
+    row 20240104000000_rolled "$(checksum_of 20240104000000_rolled)" rolled_back
+    row 20231231000000_gone 0000000000000000000000000000000000000000000000000000000000000002 applied
+    DEVINIT_MIGRATE_FAILED=warn check_json
+    echo "$JSON"
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" applied)" = '["20240101000000_applied", "20240102000000_edited"]' ]
+    [ "$(json_field "$JSON" pending)" = '["20240105000000_pending"]' ]
+    [ "$(json_field "$JSON" failed)" = '["20240103000000_failed"]' ]
+    [ "$(json_field "$JSON" edited)" = '["20240102000000_edited"]' ]
+    [ "$(json_field "$JSON" missing_locally)" = '["20231231000000_gone"]' ]
+    [ "$(json_field "$JSON" rolled_back)" = '["20240104000000_rolled"]' ]
+    [ "$(json_field "$JSON" in_progress)" = false ]
+}
+
+@test "hidden folders count as migrations, files and symlinks do not" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    add_migration .hidden 'SELECT 1;'
+    mkdir -p "$BATS_TEST_TMPDIR/elsewhere/20240102000000_linked"
+    printf 'SELECT 1;\n' >"$BATS_TEST_TMPDIR/elsewhere/20240102000000_linked/migration.sql"
+    ln -s "$BATS_TEST_TMPDIR/elsewhere/20240102000000_linked" prisma/migrations/20240102000000_linked
+    printf 'notes\n' >prisma/migrations/README.md
+    mkdir prisma/migrations/20240103000000_nosql
+    check_json
+    [ "$(json_field "$JSON" pending)" = '[".hidden", "20240101000000_init", "20240103000000_nosql"]' ]
+    grep -q "'.hidden'" "$BATS_TEST_TMPDIR/check.err" # a name outside [0-9a-z_] is warned about
+}
+
+@test "no DATABASE_URL skips the step" {
+    unset DATABASE_URL
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" status)" = skipped ]
+    [ "$(json_field "$JSON" reason)" = "no DATABASE_URL" ]
+}
+
+@test "the step is skipped when the wait step failed" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$(free_port)/$DB"
+    STATUS=0
+    JSON=$("$DEVINIT" check --only=wait,migrate --json 2>/dev/null) || STATUS=$?
+    [ "$STATUS" -eq 69 ]
+    [ "$(json_field "$JSON" status)" = skipped ]
+}
+
+@test "the folder is found next to the schema, in a schema folder, or from prisma.config.ts" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    # [prisma] schema pointing elsewhere: migrations/ next to that file.
+    mkdir -p db/migrations/20240201000000_other
+    printf 'SELECT 1;\n' >db/migrations/20240201000000_other/migration.sql
+    printf 'datasource db {\n  provider = "postgresql"\n}\n' >db/schema.prisma
+    DEVINIT_PRISMA_SCHEMA=db/schema.prisma check_json
+    [ "$(json_field "$JSON" dir)" = db/migrations ]
+    [ "$(json_field "$JSON" pending)" = '["20240201000000_other"]' ]
+
+    # A schema folder: migrations/ inside it (Prisma 6.7+ and 7).
+    rm prisma/schema.prisma
+    mkdir -p prisma/schema/migrations/20240301000000_folder
+    printf 'SELECT 1;\n' >prisma/schema/migrations/20240301000000_folder/migration.sql
+    printf 'datasource db {\n  provider = "postgresql"\n}\n' >prisma/schema/schema.prisma
+    check_json
+    [ "$(json_field "$JSON" dir)" = prisma/schema/migrations ]
+
+    # prisma.config.ts migrations.path wins over the schema's place...
+    printf 'import path from "node:path";\nexport default {\n  schema: "prisma/schema",\n  migrations: { path: path.join("db", "migrations") },\n};\n' >prisma.config.ts
+    check_json
+    [ "$(json_field "$JSON" dir)" = db/migrations ]
+    # ...and [migrate] dir over everything.
+    DEVINIT_MIGRATE_DIR=prisma/migrations check_json
+    [ "$(json_field "$JSON" dir)" = prisma/migrations ]
+    [ "$(json_field "$JSON" pending)" = '["20240101000000_init"]' ]
+}
