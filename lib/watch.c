@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "log.h"
+#include "migrations.h"
 #include "prisma_schema.h"
 
 #define MAX_TARGETS 64
@@ -116,18 +117,8 @@ static void collect(struct watch *w, const struct config *cfg)
         if (p.config[0])
             add_target(w, T_FILE, p.config, NULL, gen);
         if (cfg->watch.migrate) {
-            char schema_dir[PATH_MAX];
-            if (cfg->migrate.dir[0])
-                app_path(cfg, cfg->migrate.dir, path, sizeof path);
-            else {
-                /* Next to the schema file; a schema folder holds its migrations itself. */
-                if (p.schema_is_dir)
-                    snprintf(schema_dir, sizeof schema_dir, "%s", p.schema);
-                else
-                    prisma_path_dirname(p.schema, schema_dir, sizeof schema_dir);
-                if (prisma_path_join(schema_dir, "migrations", path, sizeof path) < 0)
-                    path[0] = '\0';
-            }
+            /* The same folder the migrate step reads. */
+            migrations_find_dir(cfg, path, sizeof path);
             if (path[0])
                 add_target(w, T_DIR_SUFFIX, path, "", STEP_BIT(STEP_WAIT) | STEP_BIT(STEP_MIGRATE));
         }
