@@ -90,6 +90,7 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus);
 extern const struct step_ops step_deps;
 extern const struct step_ops step_generate;
 extern const struct step_ops step_wait;
+extern const struct step_ops step_migrate;
 /* --- end of step declarations --- */
 
 /* Milliseconds of a monotonic clock. */

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Warm start, side by side in one run: the time from a container's start to the exec of the
+# app when everything is already current (node_modules installed, client generated, database
+# up), for the seed's dev-setup.sh approach and for devinit, on examples/app.
+#
+#   seed:    install if node_modules is missing, `npx prisma generate` every time, loop on
+#            pg_isready, exec the app
+#   devinit: deps + generate checks (stamps), wait (a real login and SELECT 1), exec the app
+#
+# The app is `date +%s%N`: the time it prints minus the time just before the start is the
+# start-to-exec time (plus date's own start, the same for both). Median over the runs.
+#
+# Usage: bench/warm_start.sh [SEED_RUNS] [DEVINIT_RUNS]      (defaults 7 and 41)
+# Env:   DEVINIT=path/to/devinit (default: build/dev/devinit, built with the dev preset)
+set -euo pipefail
+
+SEED_RUNS=${1:-7}
+DEVINIT_RUNS=${2:-41}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+if [ -z "${DEVINIT:-}" ]; then
+    DEVINIT="$ROOT/build/dev/devinit"
+    if [ ! -x "$DEVINIT" ]; then
+        (cd "$ROOT" && cmake --preset dev >/dev/null && cmake --build --preset dev -j2 >/dev/null)
+    fi
+fi
+
+WORK=$(mktemp -d /tmp/devinit-bench.XXXXXX)
+chmod 755 "$WORK"
+PGDATA="$WORK/pg"
+cleanup() {
+    if [ -f "$PGDATA/postmaster.pid" ]; then
+        su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA' -m fast -w stop" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+echo "preparing: PostgreSQL, a copy of examples/app, npm ci and prisma generate..." >&2
+PORT=$(free_port)
+mkdir -p "$PGDATA"
+chown postgres:postgres "$PGDATA"
+chmod 700 "$PGDATA"
+su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$PGDATA' -A trust -U postgres" >/dev/null
+su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA' -w -t 30 -o \"-p $PORT -k '$PGDATA' -c listen_addresses=127.0.0.1\" -l '$PGDATA/server.log' start" >/dev/null
+"$PG_BIN/psql" -X -q -h "$PGDATA" -p "$PORT" -U postgres -d postgres -c 'CREATE DATABASE app'
+export DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/app?schema=public"
+
+APP="$WORK/app"
+mkdir -p "$APP"
+tar -C "$ROOT/examples/app" --exclude=node_modules --exclude=generated -cf - . | tar -C "$APP" -xf -
+# prisma generate does not use the schema engine; without the variable the CLI tries to
+# download one (offline machines). Set the same way for both contenders.
+export PRISMA_SCHEMA_ENGINE_BINARY=${PRISMA_SCHEMA_ENGINE_BINARY:-/bin/true}
+export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
+(cd "$APP" && "$DEVINIT" --only=deps,generate -- true) >"$WORK/prepare.log" 2>&1 ||
+    { cat "$WORK/prepare.log"; exit 1; }
+
+# The seed's approach (SEED-dev-setup.md: backend/scripts/dev-setup.sh), reduced to what runs
+# on a warm start.
+cat >"$WORK/dev-setup.sh" <<EOF
+#!/bin/sh
+set -e
+cd "$APP"
+if [ ! -d node_modules ]; then
+    npm install
+fi
+npx prisma generate
+until "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PORT" -q; do
+    sleep 1
+done
+exec "\$@"
+EOF
+chmod +x "$WORK/dev-setup.sh"
+
+# Runs "$@" whose last word is the app (date), prints start-to-exec in microseconds.
+one_run() {
+    local t0 t1
+    t0=$(date +%s%N)
+    t1=$("$@" 2>/dev/null | tail -n 1)
+    echo $(((t1 - t0) / 1000))
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+minimum() { sort -n | head -n 1; }
+maximum() { sort -n | tail -n 1; }
+ms() { awk -v us="$1" 'BEGIN {printf "%.1f", us / 1000}'; }
+
+echo "running: $SEED_RUNS seed starts, $DEVINIT_RUNS devinit starts..." >&2
+: >"$WORK/seed.us"
+: >"$WORK/devinit.us"
+: >"$WORK/plain.us"
+: >"$WORK/bare.us"
+# Interleaved, so a busy moment of the machine hits both alike.
+for i in $(seq 1 "$DEVINIT_RUNS"); do
+    if [ "$i" -le "$SEED_RUNS" ]; then
+        one_run "$WORK/dev-setup.sh" date +%s%N >>"$WORK/seed.us"
+    fi
+    (cd "$APP" && one_run "$DEVINIT" --skip=migrate -- date +%s%N) >>"$WORK/devinit.us"
+    # References: devinit as a plain init (no step), and the app with no init at all.
+    (cd "$APP" && one_run "$DEVINIT" --skip=all -- date +%s%N) >>"$WORK/plain.us"
+    one_run date +%s%N >>"$WORK/bare.us"
+done
+
+# Sanity: devinit really skipped both steps and passed the database check.
+(cd "$APP" && "$DEVINIT" check --skip=migrate) >"$WORK/check.txt" 2>&1 || {
+    cat "$WORK/check.txt"
+    echo "devinit check says something is not current: the comparison would be unfair" >&2
+    exit 1
+}
+
+s_med=$(median <"$WORK/seed.us")
+d_med=$(median <"$WORK/devinit.us")
+ratio=$(awk -v s="$s_med" -v d="$d_med" 'BEGIN {printf "%.0f", s / d}')
+
+printf '\nwarm start of examples/app, start to app exec (node %s, %s)\n\n' "$(node --version)" \
+    "prisma $(node -p 'require(process.argv[1]).version' "$APP/node_modules/prisma/package.json")"
+printf '%-34s %10s %10s %10s %6s\n' "approach" "median ms" "min ms" "max ms" "runs"
+printf '%-34s %10s %10s %10s %6s\n' "seed dev-setup.sh (npx generate)" "$(ms "$s_med")" \
+    "$(ms "$(minimum <"$WORK/seed.us")")" "$(ms "$(maximum <"$WORK/seed.us")")" "$SEED_RUNS"
+printf '%-34s %10s %10s %10s %6s\n' "devinit (deps, generate, wait)" "$(ms "$d_med")" \
+    "$(ms "$(minimum <"$WORK/devinit.us")")" "$(ms "$(maximum <"$WORK/devinit.us")")" "$DEVINIT_RUNS"
+row() { # row LABEL FILE RUNS
+    printf '%-34s %10s %10s %10s %6s\n' "$1" "$(ms "$(median <"$2")")" "$(ms "$(minimum <"$2")")" \
+        "$(ms "$(maximum <"$2")")" "$3"
+}
+printf '\nreferences:\n'
+row "devinit --skip=all (plain init)" "$WORK/plain.us" "$DEVINIT_RUNS"
+row "the app alone (no init)" "$WORK/bare.us" "$DEVINIT_RUNS"
+printf '\ndevinit is %sx faster (target: >= 100x, devinit <= 40 ms)\n' "$ratio"
+
+ok=1
+awk -v d="$d_med" 'BEGIN {exit !(d <= 40000)}' || ok=0
+[ "$ratio" -ge 100 ] || ok=0
+if [ "$ok" = 1 ]; then echo "targets: met"; else echo "targets: NOT met"; fi

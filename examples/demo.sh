@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# The README's first command: builds devinit, starts a throwaway PostgreSQL (or uses
+# DATABASE_URL), and runs `devinit -- npm run dev` in examples/app. devinit installs the
+# dependencies, generates the Prisma client, waits for the database, deploys the migrations
+# and then supervises the app. Ctrl-C stops the app; PostgreSQL is stopped on the way out.
+#
+#   examples/demo.sh            run until Ctrl-C
+#   examples/demo.sh --smoke    start, query /health and /users, stop (for CI and a quick look)
+#
+# Environment: DATABASE_URL (use this database instead of a throwaway one), APP_PORT (default:
+# a free port), PG_BIN (PostgreSQL's server programs, default /usr/lib/postgresql/15/bin),
+# DEVINIT (a devinit binary to use instead of building one).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+APP_DIR="$ROOT/examples/app"
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+SMOKE=0
+case "${1:-}" in
+--smoke) SMOKE=1 ;;
+"") ;;
+*)
+    echo "usage: $0 [--smoke]" >&2
+    exit 64
+    ;;
+esac
+
+say() {
+    if [ -t 2 ]; then printf '\033[1mdemo:\033[0m %s\n' "$*" >&2; else printf 'demo: %s\n' "$*" >&2; fi
+}
+
+# --- what a fresh Debian 12 machine needs -------------------------------------------------
+need_packages=()
+command -v cmake >/dev/null || need_packages+=(cmake)
+command -v cc >/dev/null || need_packages+=(gcc)
+command -v pkg-config >/dev/null || need_packages+=(pkg-config)
+for pc in libuv:libuv1-dev libpq:libpq-dev inih:libinih-dev libcrypto:libssl-dev; do
+    pkg-config --exists "${pc%%:*}" 2>/dev/null || need_packages+=("${pc#*:}")
+done
+[ -x "$PG_BIN/initdb" ] || [ -n "${DATABASE_URL:-}" ] || need_packages+=(postgresql-15)
+command -v npm >/dev/null || need_packages+=(nodejs npm)
+command -v python3 >/dev/null || need_packages+=(python3)
+command -v curl >/dev/null || need_packages+=(curl)
+if [ ${#need_packages[@]} -gt 0 ]; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing ${need_packages[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
+    else
+        echo "demo: missing ${need_packages[*]}: install them (Debian: apt-get install ${need_packages[*]})" >&2
+        exit 69
+    fi
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+    echo "demo: node $(node --version) is too old: Prisma 7 needs node 20.19 or newer" >&2
+    exit 69
+fi
+
+# --- build ----------------------------------------------------------------------------------
+if [ -z "${DEVINIT:-}" ]; then
+    say "building devinit (cmake preset dev)"
+    (cd "$ROOT" && cmake --preset dev >/dev/null && cmake --build --preset dev -j"$(nproc)" >/dev/null)
+    DEVINIT="$ROOT/build/dev/devinit"
+fi
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+WORK=$(mktemp -d /tmp/devinit-demo.XXXXXX)
+chmod 755 "$WORK"
+PGDATA="$WORK/pg"
+as_pg() {
+    # initdb refuses to run as root.
+    if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi
+}
+cleanup() {
+    local rc=$?
+    if [ -f "$PGDATA/postmaster.pid" ]; then
+        say "stopping PostgreSQL"
+        as_pg "'$PG_BIN/pg_ctl' -D '$PGDATA' -m fast -w stop >/dev/null 2>&1" || true
+    fi
+    rm -rf "$WORK"
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+if [ -z "${DATABASE_URL:-}" ]; then
+    PGPORT=$(free_port)
+    say "starting PostgreSQL on 127.0.0.1:$PGPORT (data in $PGDATA)"
+    mkdir -p "$PGDATA"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDATA"
+    chmod 700 "$PGDATA"
+    as_pg "'$PG_BIN/initdb' -D '$PGDATA' -A trust -U postgres" >"$WORK/initdb.log" 2>&1 ||
+        { cat "$WORK/initdb.log" >&2; exit 1; }
+    as_pg "'$PG_BIN/pg_ctl' -D '$PGDATA' -w -t 30 -o \"-p $PGPORT -k '$PGDATA' -c listen_addresses=127.0.0.1\" -l '$PGDATA/server.log' start >/dev/null"
+    "$PG_BIN/psql" -X -q -h "$PGDATA" -p "$PGPORT" -U postgres -d postgres -c 'CREATE DATABASE app'
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/app?schema=public"
+else
+    say "using the database in DATABASE_URL"
+fi
+
+# --- the app ----------------------------------------------------------------------------------
+APP_PORT=${APP_PORT:-$(free_port)}
+export PORT="$APP_PORT" HOST=127.0.0.1
+# Migrations are deployed by devinit itself (no Prisma schema engine needed).
+export DEVINIT_MIGRATE_MODE=deploy DEVINIT_MIGRATE_DEPLOY_WITH=native
+# prisma generate does not use the schema engine, but the CLI downloads one when this is unset
+# and none is installed; on a machine that cannot reach Prisma's binary host that fails.
+if [ -z "${PRISMA_SCHEMA_ENGINE_BINARY:-}" ] &&
+    ! ls "$APP_DIR"/node_modules/@prisma/engines/schema-engine* >/dev/null 2>&1; then
+    export PRISMA_SCHEMA_ENGINE_BINARY=/bin/true
+fi
+# The demo's devinit is not PID 1 and not the container's: keep its control socket private.
+export DEVINIT_CONTROL_SOCKET="$WORK/devinit.sock"
+
+URL="http://127.0.0.1:$APP_PORT"
+say "starting: devinit -- npm run dev   (in examples/app)"
+say "the app will answer on $URL/health and $URL/users; Ctrl-C stops it"
+
+cd "$APP_DIR"
+if [ "$SMOKE" = 0 ]; then
+    # In the foreground, so Ctrl-C reaches devinit (which stops the app) and no second signal
+    # from this script follows; not exec, so the EXIT trap still stops PostgreSQL afterwards.
+    rc=0
+    "$DEVINIT" -- npm run dev || rc=$?
+    exit "$rc"
+fi
+
+"$DEVINIT" -- npm run dev >"$WORK/devinit.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 1200); do
+    curl -fsS "$URL/health" >/dev/null 2>&1 && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+done
+ok=1
+curl -fsS "$URL/health" || ok=0
+# 201, or 409 when a database given in DATABASE_URL already has her.
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/json' \
+    -d '{"email": "ada@example.com", "name": "Ada", "bio": "first programmer"}' "$URL/users") || true
+[ "$code" = 201 ] || [ "$code" = 409 ] || ok=0
+curl -fsS "$URL/users" || ok=0
+kill -TERM "$pid" 2>/dev/null || true
+rc=0
+wait "$pid" || rc=$?
+cat "$WORK/devinit.log" >&2
+if [ "$ok" = 1 ]; then
+    say "smoke test passed (devinit exited with $rc after SIGTERM)"
+else
+    say "smoke test FAILED"
+    exit 1
+fi
