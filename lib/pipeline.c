@@ -195,14 +195,26 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
     char tail[CHILD_TAIL_LINES * 128];
     child_tail(&r->child, tail, sizeof tail);
     if (log_get_level() < LOG_INFO && tail[0]) {
-        char *save = NULL;
-        for (char *line = strtok_r(tail, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+        char copy[sizeof tail], *save = NULL;
+        memcpy(copy, tail, sizeof copy);
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
             log_error(r->ops->name, "| %s", line);
     }
-    const char *last = strrchr(tail, '\n');
-    last = last ? last + 1 : tail;
-    if (*last)
-        step_acted(r, EXIT_SOFTWARE, "'%s' %s; last output: %s", cmd, how, last);
+    /* The reason quotes the last line that speaks of an error (Prisma ends with a version
+     * banner, npm with a log file's path), else the last line. */
+    const char *last = NULL, *last_error = NULL;
+    for (const char *line = tail; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (len > 0) {
+            last = line;
+            if (memmem(line, len, "rror", 4) || memmem(line, len, "RROR", 4))
+                last_error = line;
+        }
+        line += len + (line[len] ? 1 : 0);
+    }
+    const char *pick = last_error ? last_error : last;
+    if (pick)
+        step_acted(r, EXIT_SOFTWARE, "'%s' %s; %.*s", cmd, how, (int)strcspn(pick, "\n"), pick);
     else
         step_acted(r, EXIT_SOFTWARE, "'%s' %s", cmd, how);
 }

@@ -50,7 +50,7 @@ struct watch {
     size_t nhandles;
     uv_timer_t debounce;
     unsigned pending;
-    char last[PATH_MAX];
+    char last[PATH_MAX + 256]; /* a changed path, for the log */
     int open;
     bool stopping;
 };
@@ -103,19 +103,21 @@ static void collect(struct watch *w, const struct config *cfg)
             add_target(w, T_FILE, path, NULL, deps);
         }
 
-    struct prisma_project p;
-    memset(&p, 0, sizeof p);
+    /* ~150 KB: on the heap, not the stack. */
+    struct prisma_project *pp = calloc(1, sizeof *pp);
+    if (!pp)
+        return;
     char err[512];
     if ((cfg->steps & STEP_BIT(STEP_GENERATE)) && cfg->generate.mode != MODE_OFF &&
-        prisma_find_project(&p, cfg->app.dir, cfg->prisma.schema, cfg->prisma.config, NULL,
+        prisma_find_project(pp, cfg->app.dir, cfg->prisma.schema, cfg->prisma.config, NULL,
                             err, sizeof err) == 0) {
         const unsigned gen = STEP_BIT(STEP_GENERATE);
-        if (p.schema_is_dir)
-            add_target(w, T_DIR_SUFFIX, p.schema, ".prisma", gen);
+        if (pp->schema_is_dir)
+            add_target(w, T_DIR_SUFFIX, pp->schema, ".prisma", gen);
         else
-            add_target(w, T_FILE, p.schema, NULL, gen);
-        if (p.config[0])
-            add_target(w, T_FILE, p.config, NULL, gen);
+            add_target(w, T_FILE, pp->schema, NULL, gen);
+        if (pp->config[0])
+            add_target(w, T_FILE, pp->config, NULL, gen);
         if (cfg->watch.migrate) {
             /* The same folder the migrate step reads. */
             migrations_find_dir(cfg, path, sizeof path);
@@ -125,7 +127,8 @@ static void collect(struct watch *w, const struct config *cfg)
     } else {
         log_debug("watch", "no schema to watch: %s", err);
     }
-    prisma_project_free(&p);
+    prisma_project_free(pp);
+    free(pp);
 }
 
 static void on_debounce(uv_timer_t *t)
