@@ -92,3 +92,18 @@ int hash_buffer_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
     hash_final(&h, hex);
     return 0;
 }
+
+int hash_file_hex(const char *path, char hex[HASH_HEX_LEN + 1])
+{
+    struct hash h;
+    int rc = hash_begin(&h);
+    if (rc < 0)
+        return rc;
+    rc = hash_update_file(&h, path);
+    if (rc < 0) {
+        hash_abort(&h);
+        return rc;
+    }
+    hash_final(&h, hex);
+    return 0;
+}

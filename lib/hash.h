@@ -22,6 +22,10 @@ int hash_update_file(struct hash *h, const char *path);
 void hash_final(struct hash *h, char hex[HASH_HEX_LEN + 1]);
 void hash_abort(struct hash *h);
 
+/* One-shot: hex of the sha256 of a file's bytes and its end (hash_update_file: a missing file
+ * hashes as "absent"). 0 or -errno. */
+int hash_file_hex(const char *path, char hex[HASH_HEX_LEN + 1]);
+
 /* One-shot: hex of sha256(data). */
 int hash_buffer_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1]);
 

@@ -211,21 +211,6 @@ static void platform_name(char *out, size_t len)
     snprintf(out, len, "%s-%s-%s", u.sysname, u.machine, access(musl, F_OK) == 0 ? "musl" : "gnu");
 }
 
-static int hash_file_hex(const char *path, char hex[HASH_HEX_LEN + 1])
-{
-    struct hash h;
-    int rc = hash_begin(&h);
-    if (rc < 0)
-        return rc;
-    rc = hash_update_file(&h, path);
-    if (rc < 0) {
-        hash_abort(&h);
-        return rc;
-    }
-    hash_final(&h, hex);
-    return 0;
-}
-
 /* What node_modules must have been installed from. 0 or -errno (logged). */
 static int compute_stamp(struct deps *d, struct stamp *s)
 {

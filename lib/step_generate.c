@@ -55,21 +55,6 @@ static const char *rel(const struct gen *g, const char *path)
     return path;
 }
 
-static int hash_file_hex(const char *path, char hex[HASH_HEX_LEN + 1])
-{
-    struct hash h;
-    int rc = hash_begin(&h);
-    if (rc < 0)
-        return rc;
-    rc = hash_update_file(&h, path);
-    if (rc < 0) {
-        hash_abort(&h);
-        return rc;
-    }
-    hash_final(&h, hex);
-    return 0;
-}
-
 /* Reads every schema file into one buffer, in path order, as Prisma concatenates them into
  * the client's inlineSchema. Caller frees. */
 static int read_schema_text(const struct gen *g, char **text, size_t *len)
