@@ -46,7 +46,8 @@ static int configure(struct config *cfg, const struct cli *cli, char *err, size_
         must_exist = false;
     }
     int rc = config_load_file(cfg, path, must_exist, err, errlen);
-    if (rc < 0 && rc != -ENOENT)
+    /* Only the default ./devinit.ini may be absent; a file that was named must exist. */
+    if (rc < 0 && !(rc == -ENOENT && !must_exist))
         return rc;
     if ((rc = config_load_env(cfg, environ, err, errlen)) < 0)
         return rc;

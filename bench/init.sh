@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# devinit as a plain init (--skip=all) side by side with tini, tini-static, dumb-init and
+# catatonit (Debian packages), all measured in the same run:
+#   - start+exit overhead of `INIT -- /bin/true`: hyperfine, N runs each (default 300),
+#     median, ratio to tini-static;
+#   - peak RSS of the init (VmHWM) while it supervises a sleeping app, as PID 1 of a new PID
+#     namespace;
+#   - reap time of a 5,000-zombie burst, as PID 1: the app's middle process forks 5,000
+#     children that exit, then exits itself, and the app times from the middle's end until
+#     kill(pid, 0) says ESRCH for every one of them (tests/helpers/app.c `zombies`). The same
+#     method for every init; median of R runs (default 11).
+# Targets: overhead <= 1.0x tini-static, RSS <= 2 MiB, burst <= 50 ms.
+#
+#     bench/init.sh [N] [R]     DEVINIT=dynamic devinit (default: first of build/{ci,dev,*})
+#                               DEVINIT_STATIC_BIN=static devinit (default build/static/devinit)
+#
+# Needs root (unshare --pid), hyperfine, tini, dumb-init, catatonit.
+set -euo pipefail
+
+N=${1:-300}
+R=${2:-11}
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+DEVINIT=${DEVINIT:-}
+if [ -z "$DEVINIT" ]; then
+    for d in "$HERE"/build/ci "$HERE"/build/dev "$HERE"/build/*; do
+        [ -x "$d/devinit" ] && [ "$d" != "$HERE/build/static" ] && DEVINIT=$d/devinit && break
+    done
+fi
+STATIC=${DEVINIT_STATIC_BIN:-$HERE/build/static/devinit}
+# Absolute paths: the runs happen in a scratch directory.
+[ -z "$DEVINIT" ] || DEVINIT=$(realpath "$DEVINIT")
+STATIC=$(realpath -m "$STATIC")
+[ "$(id -u)" -eq 0 ] || { echo "init.sh: run as root (unshare --pid)" >&2; exit 2; }
+for tool in hyperfine tini tini-static dumb-init catatonit cc; do
+    command -v "$tool" >/dev/null || { echo "init.sh: '$tool' is missing: apt-get install -y hyperfine tini dumb-init catatonit gcc" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d /tmp/devinit-bench-init.XXXXXX)
+BG=()
+cleanup() {
+    local p
+    for p in "${BG[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+cd "$WORK"
+# The app of the system tests, built here so the benchmark needs no test build.
+cc -O2 -std=c17 -D_GNU_SOURCE -o "$WORK/app" "$HERE/tests/helpers/app.c"
+APP=$WORK/app
+# devinit's control socket stays on (it is part of the default start-up), out of /run's way.
+export DEVINIT_CONTROL_SOCKET=$WORK/devinit.sock
+
+# name|command prefix (the app's argv follows)
+INITS=()
+[ -x "${DEVINIT:-}" ] && INITS+=("devinit|$DEVINIT --skip=all --")
+[ -x "$STATIC" ] && INITS+=("devinit (static)|$STATIC --skip=all --")
+# tini warns on stderr when it is neither PID 1 nor a subreaper: -s, as devinit is one.
+INITS+=("tini|tini -s --" "tini-static|tini-static -s --" "dumb-init|dumb-init --" "catatonit|catatonit --")
+
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+
+# --- start+exit overhead --------------------------------------------------------------------
+declare -A OVER
+for entry in "${INITS[@]}"; do
+    name=${entry%%|*}
+    cmd=${entry#*|}
+    hyperfine -N --warmup 20 --runs "$N" --export-json "$WORK/h.json" "$cmd /bin/true" >/dev/null 2>&1
+    OVER[$name]=$(python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$WORK/h.json")
+    echo "overhead: $name ${OVER[$name]} ms" >&2
+done
+hyperfine -N --warmup 20 --runs "$N" --export-json "$WORK/h.json" "/bin/true" >/dev/null 2>&1
+BARE=$(python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$WORK/h.json")
+
+# --- peak RSS while supervising, as PID 1 -------------------------------------------------------
+declare -A RSS
+for entry in "${INITS[@]}"; do
+    name=${entry%%|*}
+    cmd=${entry#*|}
+    rm -f "$WORK/ready"
+    # shellcheck disable=SC2086
+    APP_READY=$WORK/ready unshare --pid --fork --mount-proc $cmd "$APP" sleep 3 >/dev/null 2>&1 &
+    wrapper=$!
+    BG+=("$wrapper")
+    for _ in $(seq 1 500); do [ -e "$WORK/ready" ] && break; sleep 0.01; done
+    sleep 0.2
+    pid1=$(cut -d' ' -f1 "/proc/$wrapper/task/$wrapper/children")
+    RSS[$name]=$(awk '/^VmHWM/ {print $2}' "/proc/$pid1/status")
+    kill -KILL "$pid1" 2>/dev/null || true
+    wait "$wrapper" 2>/dev/null || true
+    echo "rss: $name ${RSS[$name]} KiB" >&2
+done
+
+# --- 5,000-zombie burst, as PID 1 ---------------------------------------------------------------
+declare -A BURST
+for entry in "${INITS[@]}"; do
+    name=${entry%%|*}
+    cmd=${entry#*|}
+    times=()
+    for _ in $(seq 1 "$R"); do
+        # shellcheck disable=SC2086
+        out=$(unshare --pid --fork --mount-proc $cmd "$APP" zombies 5000 2>/dev/null) || {
+            echo "burst: $name failed: $out" >&2
+            out="reap_ms=NaN"
+        }
+        times+=("$(sed -n 's/.*reap_ms=\([0-9.NaN]*\).*/\1/p' <<<"$out")")
+    done
+    BURST[$name]=$(median "${times[@]}")
+    echo "burst: $name ${times[*]} -> ${BURST[$name]} ms" >&2
+done
+
+# --- the table ----------------------------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+ref=${OVER[tini-static]}
+echo
+echo "init benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), $(nproc) cores," \
+    "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
+echo "overhead: median of $N runs of 'INIT -- /bin/true' (bare /bin/true: $BARE ms);" \
+    "RSS: VmHWM as PID 1; burst: median of $R runs, 5,000 zombies, as PID 1"
+printf '%-18s %14s %14s %12s %12s\n' init "overhead ms" "vs tini-static" "peak RSS KiB" "burst ms"
+for entry in "${INITS[@]}"; do
+    name=${entry%%|*}
+    printf '%-18s %14s %14s %12s %12s\n' "$name" "${OVER[$name]}" "$(ratio "${OVER[$name]}" "$ref")" \
+        "${RSS[$name]}" "${BURST[$name]}"
+done
+echo "targets for devinit: overhead <= 1.00x tini-static, RSS <= 2048 KiB, burst <= 50 ms"

@@ -1,0 +1,121 @@
+#!/usr/bin/env bats
+# After the app: what is left (the whole namespace as PID 1, devinit's descendants otherwise)
+# gets SIGTERM and the stop timeout to finish before devinit exits. The grandchild of
+# `app graceful-child` needs 0.5 s in its SIGTERM handler to write its file: tini, dumb-init
+# and catatonit exit at once and the kernel kills it halfway.
+
+bats_require_minimum_version 1.5.0
+load ../lib/common
+load ../lib/supervisor
+
+setup() {
+    export APP_READY=$BATS_TEST_TMPDIR/ready
+    DONE=$BATS_TEST_TMPDIR/done
+}
+
+teardown() {
+    di_cleanup
+    # A grandchild that escaped a broken drain must not outlive the test.
+    if [ -f "$DONE.pid" ]; then
+        kill -KILL "$(cat "$DONE.pid")" 2>/dev/null || true
+    fi
+}
+
+# The grandchild wrote its file, and devinit waited for it (not much longer).
+assert_drained() {
+    echo "devinit exited $DI_STATUS after $DI_MS ms; grandchild file: $(lines_of "$DONE")"
+    [ "$(lines_of "$DONE")" = "done" ]
+    [ "$DI_MS" -ge 450 ]
+    [ "$DI_MS" -lt 2000 ]
+}
+
+@test "a grandchild finishes its SIGTERM handler when devinit is stopped, as PID 1" {
+    di_start pid1 --skip=all -- "$APP" graceful-child "$DONE" term
+    wait_file "$APP_READY"
+    di_kill TERM
+    di_wait 10
+    [ "$DI_STATUS" -eq 143 ]
+    assert_drained
+}
+
+@test "a grandchild finishes its SIGTERM handler when devinit is stopped, not PID 1" {
+    di_start plain --skip=all -- "$APP" graceful-child "$DONE" term
+    wait_file "$APP_READY"
+    di_kill TERM
+    di_wait 10
+    [ "$DI_STATUS" -eq 143 ]
+    assert_drained
+}
+
+@test "a grandchild gets SIGTERM and finishes its handler when the app exits on its own, as PID 1" {
+    di_start pid1 --skip=all -- "$APP" graceful-child "$DONE" exit
+    wait_file "$APP_READY"
+    DI_T0=$(now_ms)
+    di_wait 10
+    [ "$DI_STATUS" -eq 0 ]
+    assert_drained
+}
+
+@test "a grandchild gets SIGTERM and finishes its handler when the app exits on its own, not PID 1" {
+    di_start plain --skip=all -- "$APP" graceful-child "$DONE" exit
+    wait_file "$APP_READY"
+    DI_T0=$(now_ms)
+    di_wait 10
+    [ "$DI_STATUS" -eq 0 ]
+    assert_drained
+}
+
+@test "a detached grandchild in its own session is drained too, as PID 1 and not" {
+    di_start pid1 --skip=all -- "$APP" graceful-child "$DONE" exit setsid
+    wait_file "$APP_READY"
+    DI_T0=$(now_ms)
+    di_wait 10
+    [ "$DI_STATUS" -eq 0 ]
+    assert_drained
+
+    rm -f "$DONE" "$DONE.pid" "$APP_READY"
+    di_start plain --skip=all -- "$APP" graceful-child "$DONE" exit setsid
+    wait_file "$APP_READY"
+    DI_T0=$(now_ms)
+    di_wait 10
+    [ "$DI_STATUS" -eq 0 ]
+    assert_drained
+}
+
+@test "leftovers that ignore SIGTERM are killed after the stop timeout" {
+    local ready=$BATS_TEST_TMPDIR/sh-ready
+    di_start pid1 --skip=all --stop-timeout=1 -- \
+        sh -c '(trap "" TERM; exec sleep 30) & touch "$0"; exit 4' "$ready"
+    wait_file "$ready"
+    DI_T0=$(now_ms)
+    di_wait 10
+    [ "$DI_STATUS" -eq 4 ]
+    [ "$DI_MS" -ge 900 ]
+    [ "$DI_MS" -lt 1600 ]
+
+    # Not PID 1: the leftover is found through /proc and killed too.
+    rm -f "$ready"
+    di_start plain --skip=all --stop-timeout=1 -- \
+        sh -c '(trap "" TERM; exec sleep 30) & echo $! >"$0.pid"; touch "$0"; exit 4' "$ready"
+    wait_file "$ready"
+    DI_T0=$(now_ms)
+    di_wait 10
+    [ "$DI_STATUS" -eq 4 ]
+    [ "$DI_MS" -ge 900 ]
+    [ "$DI_MS" -lt 1600 ]
+    local left
+    left=$(cat "$ready.pid")
+    wait_for test ! -e "/proc/$left"
+}
+
+@test "a second SIGTERM during the drain kills what is left at once" {
+    local ready=$BATS_TEST_TMPDIR/sh-ready
+    di_start pid1 --skip=all --stop-timeout=10 -- \
+        sh -c '(trap "" TERM; exec sleep 30) & touch "$0"; exit 0' "$ready"
+    wait_file "$ready"
+    sleep 0.3 # the app has exited; the drain's grace runs
+    kill -0 "$DI_PID"
+    di_kill TERM
+    di_wait 5
+    [ "$DI_MS" -lt 500 ]
+}
