@@ -229,7 +229,8 @@ static void on_app_exit(struct child *c, int wstatus, void *data)
     in.app_running = false;
     if (c->exec_errno) {
         code = exitcode_from_exec_errno(c->exec_errno);
-        log_error(NULL, "cannot run '%s': %s%s", app_name(), strerror(c->exec_errno),
+        log_error(NULL, "cannot run '%s': %s%s", app_name(),
+                  child_exec_error(app_name(), c->exec_errno),
                   code == EXIT_NOTFOUND ? ": check the command and PATH"
                                         : ": check its permissions and interpreter");
     } else if (WIFSIGNALED(wstatus)) {

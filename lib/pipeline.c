@@ -183,9 +183,10 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
             break;
         off += (size_t)n;
     }
-    char how[64];
+    char how[320];
     if (r->child.exec_errno)
-        snprintf(how, sizeof how, "could not be run: %s", strerror(r->child.exec_errno));
+        snprintf(how, sizeof how, "could not be run: %s",
+                 child_exec_error(argv[0], r->child.exec_errno));
     else if (WIFSIGNALED(wstatus))
         snprintf(how, sizeof how, "was killed by %s", sigtable_name(WTERMSIG(wstatus)));
     else

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -23,6 +24,11 @@ extern char **environ;
 /* How long to wait for SIGKILLed processes to be reaped before giving up on them (a process
  * in uninterruptible sleep cannot die; PID 1 must not hang on it). */
 #define KILL_REAP_MS 1000
+
+/* How long a reaped child's captured output may stay open. Something it left behind (a
+ * daemon, the children of an npm killed from outside) can hold the pipes for ever, and the
+ * exit is reported only at their end. */
+#define PIPE_LINGER_MS 1000
 
 enum drain_phase { DRAIN_OFF = 0, DRAIN_TERM, DRAIN_KILL };
 
@@ -85,6 +91,7 @@ static void child_maybe_report(struct child *c)
 }
 
 static void drain_finish(void);
+static void output_linger(struct child *c);
 
 static void reap_all(void)
 {
@@ -111,6 +118,7 @@ static void reap_all(void)
         c->pid = 0;
         c->exited = true;
         c->wstatus = status;
+        output_linger(c);
         child_maybe_report(c);
     }
     if (sv.drain != DRAIN_OFF && sv.no_children)
@@ -299,6 +307,35 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
     }
 }
 
+static void on_linger_end(uv_timer_t *t)
+{
+    struct child *c = t->data;
+    c->grace_active = false;
+    struct child_output *o = c->output;
+    if (!o)
+        return;
+    log_debug(c->capture, "output still open %d ms after the process exited: no longer read",
+              PIPE_LINGER_MS);
+    for (int i = 0; i < 2; i++) {
+        uv_handle_t *h = (uv_handle_t *)&o->pipes[i];
+        if (h->data != c || uv_is_closing(h)) /* never initialised, or already at EOF */
+            continue;
+        if (o->partial_len[i] > 0)
+            emit_line(c, i);
+        uv_close(h, pipe_closed);
+    }
+}
+
+/* The child has exited but its pipes are open: read on for PIPE_LINGER_MS, then let go. A
+ * stop in progress keeps its timer; its SIGKILL comes first and calls this again. */
+static void output_linger(struct child *c)
+{
+    if (!c->exited || c->open_pipes == 0 || !c->grace || c->grace_active)
+        return;
+    uv_timer_start(c->grace, on_linger_end, PIPE_LINGER_MS, 0);
+    c->grace_active = true;
+}
+
 /* Takes ownership of fd. Every handle that got initialised is counted in open_pipes and
  * counted down by its close callback, so the exit report waits for the last byte. */
 static void open_capture(struct child *c, uv_pipe_t *p, int fd)
@@ -460,6 +497,29 @@ out:
     return rc;
 }
 
+const char *child_exec_error(const char *file, int err)
+{
+    static char buf[256];
+    struct stat st;
+    if (err == ENOENT && strchr(file, '/') && stat(file, &st) == 0) {
+        char line[128] = "";
+        FILE *f = fopen(file, "re");
+        if (f) {
+            if (!fgets(line, sizeof line, f))
+                line[0] = '\0';
+            fclose(f);
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        if (line[0] == '#' && line[1] == '!')
+            snprintf(buf, sizeof buf, "its interpreter '%s' was not found", line + 2);
+        else
+            snprintf(buf, sizeof buf, "a file it needs (its interpreter or loader) was not found");
+        return buf;
+    }
+    snprintf(buf, sizeof buf, "%s", strerror(err));
+    return buf;
+}
+
 int child_signal(struct child *c, int signo)
 {
     if (!c->pgid)
@@ -485,6 +545,7 @@ static void on_grace_end(uv_timer_t *t)
                  (int)c->pgid);
         child_signal(c, SIGKILL);
     }
+    output_linger(c);
 }
 
 void child_stop(struct child *c, int signo, uint64_t grace_ms)
@@ -496,6 +557,7 @@ void child_stop(struct child *c, int signo, uint64_t grace_ms)
             c->grace_active = false;
         }
         child_signal(c, SIGKILL);
+        output_linger(c);
         return;
     }
     c->stopping = true;

@@ -77,6 +77,11 @@ struct child {
  * valid until on_exit has run. 0 or -errno (fork/pipe failed). */
 int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_exit, void *data);
 
+/* Words for a failed exec, for messages: strerror(err), or, when err is ENOENT for a file
+ * that exists, that its #! interpreter was not found (execve's ENOENT says only that
+ * something is missing). Returns a static buffer. */
+const char *child_exec_error(const char *file, int err);
+
 /* Sends signo to the child's process group (falling back to the child alone). A failure is a
  * warning, never fatal. 0 or -errno. */
 int child_signal(struct child *c, int signo);
