@@ -66,6 +66,7 @@ static struct {
 
     struct pipeline sync_pl;
     bool syncing, sync_ran, sync_ok;
+    bool restart_pending; /* a sync acted, but another one was queued behind it */
     unsigned sync_again; /* steps asked for while a sync ran */
     uint64_t sync_at_ms;
     char sync_reason[1024];
@@ -234,7 +235,9 @@ static void on_app_exit(struct child *c, int wstatus, void *data)
                   code == EXIT_NOTFOUND ? ": check the command and PATH"
                                         : ": check its permissions and interpreter");
     } else if (WIFSIGNALED(wstatus)) {
-        log_info(NULL, "'%s' was killed by %s", app_name(), sigtable_name(WTERMSIG(wstatus)));
+        /* A restart devinit asked for is no news; a death from outside is. */
+        log_msg(in.phase == PH_RESTARTING ? LOG_DEBUG : LOG_INFO, NULL, "'%s' was killed by %s",
+                app_name(), sigtable_name(WTERMSIG(wstatus)));
     } else if (in.phase == PH_RUNNING && in.cfg->app.restart != RESTART_NO) {
         log_info(NULL, "'%s' exited with code %d", app_name(), code);
     } else {
@@ -315,8 +318,18 @@ static void on_sync_done(struct pipeline *pl, int code, void *data)
     if (code != 0) {
         /* The old app keeps serving; health reports the failure until a sync succeeds. */
         log_warn(NULL, "sync failed: '%s' keeps running on the previous client", app_name());
+        in.restart_pending = false;
         waiters_answer(&in.sync_waiters, code, in.sync_reason);
-    } else if (pipeline_acted(pl) || in.phase == PH_BACKOFF) {
+        waiters_answer(&in.restart_waiters, code, in.sync_reason);
+    } else if ((pipeline_acted(pl) || in.restart_pending) && in.sync_again) {
+        /* A save came in while this sync ran: restart once, on the client the next sync
+         * leaves, never on one it is still writing. */
+        in.restart_pending = true;
+        for (int i = 0; i < in.sync_waiters.n; i++)
+            waiters_add(&in.restart_waiters, in.sync_waiters.req[i]);
+        in.sync_waiters.n = 0;
+    } else if (pipeline_acted(pl) || in.restart_pending || in.phase == PH_BACKOFF) {
+        in.restart_pending = false;
         /* The answer waits for the new app. */
         for (int i = 0; i < in.sync_waiters.n; i++)
             waiters_add(&in.restart_waiters, in.sync_waiters.req[i]);

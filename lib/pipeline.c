@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -201,18 +202,25 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
         for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
             log_error(r->ops->name, "| %s", line);
     }
-    /* The reason quotes the last line that speaks of an error (Prisma ends with a version
-     * banner, npm with a log file's path), else the last line. */
-    const char *last = NULL, *last_error = NULL;
+    /* The reason quotes the most telling line: the last one that starts with "error"
+     * (Prisma's "error: Error validating: ..."), else the last that mentions one (npm's
+     * "npm error ..."), else the last line (Prisma ends with a version banner, npm with a
+     * log file's path). */
+    const char *last = NULL, *last_error = NULL, *starts_error = NULL;
     for (const char *line = tail; *line;) {
         size_t len = strcspn(line, "\n");
         if (len > 0) {
             last = line;
-            if (memmem(line, len, "rror", 4) || memmem(line, len, "RROR", 4))
+            const char *t = line + strspn(line, " \t");
+            if (strncasecmp(t, "error", 5) == 0)
+                starts_error = line;
+            else if (memmem(line, len, "rror", 4) || memmem(line, len, "RROR", 4))
                 last_error = line;
         }
         line += len + (line[len] ? 1 : 0);
     }
+    if (starts_error)
+        last_error = starts_error;
     const char *pick = last_error ? last_error : last;
     if (pick)
         step_acted(r, EXIT_SOFTWARE, "'%s' %s; %.*s", cmd, how, (int)strcspn(pick, "\n"), pick);

@@ -135,7 +135,8 @@ no_process_in_app() {
     wait "$pid" || status=$?
     cat "$BATS_TEST_TMPDIR/log"
     [ "$status" -eq 143 ]
-    ! grep -q APP-RAN "$BATS_TEST_TMPDIR/log"
+    run grep -q APP-RAN "$BATS_TEST_TMPDIR/log"
+    [ "$status" -ne 0 ]
     [ ! -e "$STAMP" ]
     no_process_in_app
     run check_reason deps

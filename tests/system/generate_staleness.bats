@@ -88,7 +88,8 @@ client_id() { stat -c '%i %s %.9Y' "$CLIENT"; }
     cp prisma/schema.prisma "$BATS_TEST_TMPDIR/schema"
     # Re-indent, pad, add blank lines and trailing blanks: what an editor or prisma format does.
     sed -i -e 's/^  /\t/' -e 's/ = /   =   /' -e 's/}$/}\n\n/' -e 's/$/  /' prisma/schema.prisma
-    ! cmp -s prisma/schema.prisma "$BATS_FILE_TMPDIR/schema.orig"
+    run cmp -s prisma/schema.prisma "$BATS_FILE_TMPDIR/schema.orig"
+    [ "$status" -ne 0 ]
     run check_reason
     echo "$output"
     [ "$output" = "ok: the client is current with prisma/schema.prisma and prisma 7.10.0" ]
@@ -165,7 +166,8 @@ client_id() { stat -c '%i %s %.9Y' "$CLIENT"; }
     [ "$output" = "would-run: the client changed since the last generate and the client's schema differs from prisma/schema.prisma" ]
     start
     [ "$status" -eq 0 ]
-    ! grep -q subtitle "$CLIENT"
+    run grep -q subtitle "$CLIENT"
+    [ "$status" -ne 0 ]
 }
 
 @test "a Prisma config change makes the client stale" {

@@ -55,7 +55,8 @@ app_pid_changed_from() { [ -s app.pid ] && [ "$(cat app.pid)" != "$1" ]; }
     wait_for app_pid_changed_from "$old"
     [ "$(installs)" -eq 2 ]
     kill -0 "$(cat app.pid)"
-    ! kill -0 "$old" 2>/dev/null
+    run kill -0 "$old"
+    [ "$status" -ne 0 ]
 }
 
 @test "a burst of 20 saves is one reinstall" {
@@ -241,5 +242,6 @@ PY
     DPID=
     [ "$status" -eq 143 ]
     [ $(( $(now_ms) - t0 )) -lt 1000 ]
-    ! pgrep -f "sleep 31.7"
+    run pgrep -f "sleep 31.7"
+    [ "$status" -ne 0 ]
 }

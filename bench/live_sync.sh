@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# Live sync latency, side by side in one run, on examples/app with real `prisma generate`:
+# the time from a schema save to the new app process running on the new client.
+#
+#   devinit: one running instance (`devinit -- APP`) watches the schema; the save is seen
+#            after the debounce, generate runs beside the old app, then the old app is stopped
+#            and the new one started.
+#   seed:    the seed's way (SEED-dev-setup.md): after the save the whole start-up is redone:
+#            the old app is stopped and dev-setup.sh runs again (install check,
+#            `npx prisma generate`, pg_isready loop, exec the app). The time a person needs
+#            to notice and type `make prisma-sync` is not counted.
+#
+# Each save adds a different field, so every save really needs a generate. The app is
+#     sh -c 'date +%s%N >>STARTS; exec node src/server.js'
+# for both: "exec" is the time it records, "listening" the time its "app: listening" line
+# (printed once the generated client is loaded) reached our log reader. prisma's own time
+# comes from a shim at node_modules/.bin/prisma that records when the real CLI starts and
+# ends (bash's $EPOCHREALTIME, no fork); the shim's own start (~2 ms) counts as overhead.
+#
+#   overhead  = save-to-exec minus generate: devinit's own cost, its debounce included
+#   downtime  = no app to answer: devinit from stopping the old app to the new one listening;
+#               the seed from the save (it stops the app first) to listening
+#
+# Usage: bench/live_sync.sh [N]     (default 7 saves for each; medians)
+# Env:   DEVINIT=path/to/devinit (default: build/dev/devinit, built with the dev preset)
+#        DEVINIT_WATCH_DEBOUNCE=... passes on to devinit (default 300ms)
+set -euo pipefail
+export LC_ALL=C # $EPOCHREALTIME with a '.'
+
+N=${1:-7}
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+[ "$N" -ge 1 ] || { echo "live_sync.sh: N must be >= 1" >&2; exit 64; }
+
+if [ -z "${DEVINIT:-}" ]; then
+    DEVINIT="$ROOT/build/dev/devinit"
+    if [ ! -x "$DEVINIT" ]; then
+        (cd "$ROOT" && cmake --preset dev >/dev/null && cmake --build --preset dev -j2 >/dev/null)
+    fi
+fi
+DEVINIT=$(realpath "$DEVINIT")
+
+WORK=$(mktemp -d /tmp/devinit-bench-sync.XXXXXX)
+chmod 755 "$WORK"
+PGDATA="$WORK/pg"
+DPID=
+SPID=
+READERS=()
+cleanup() {
+    local p
+    for p in "${READERS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    [ -z "$DPID" ] || { kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null; } || true
+    [ -z "$SPID" ] || { kill -TERM "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; } || true
+    if [ -f "$PGDATA/postmaster.pid" ]; then
+        su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA' -m fast -w stop" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Microseconds since the epoch, without a fork.
+now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
+
+# Sleeps without a fork (the loaded machine's forks are what we measure against).
+exec {NAPFD}<> <(:)
+nap() { read -r -t "$1" -u "$NAPFD" || true; }
+
+# Prefixes each line of stdin with its arrival time (us): the log's clock.
+stamp_lines() {
+    local line t
+    while IFS= read -r line; do
+        t=$EPOCHREALTIME
+        printf '%s %s\n' "${t/./}" "$line"
+    done
+}
+
+echo "preparing: PostgreSQL, two copies of examples/app, npm ci and prisma generate..." >&2
+PORT=$(free_port)
+mkdir -p "$PGDATA"
+chown postgres:postgres "$PGDATA"
+chmod 700 "$PGDATA"
+su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$PGDATA' -A trust -U postgres" >/dev/null
+su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA' -w -t 30 -o \"-p $PORT -k '$PGDATA' -c listen_addresses=127.0.0.1\" -l '$PGDATA/server.log' start" >/dev/null
+"$PG_BIN/psql" -X -q -h "$PGDATA" -p "$PORT" -U postgres -d postgres -c 'CREATE DATABASE app'
+export DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/app?schema=public"
+
+# prisma generate does not use the schema engine; without the variable the CLI tries to
+# download one (offline machines). Set the same way for both contenders.
+export PRISMA_SCHEMA_ENGINE_BINARY=${PRISMA_SCHEMA_ENGINE_BINARY:-/bin/true}
+export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
+export DEVINIT_CONTROL_SOCKET="$WORK/devinit.sock"
+export HOST=127.0.0.1
+
+D_APP="$WORK/devinit-app"
+S_APP="$WORK/seed-app"
+mkdir -p "$D_APP"
+tar -C "$ROOT/examples/app" --exclude=node_modules --exclude=generated -cf - . | tar -C "$D_APP" -xf -
+(cd "$D_APP" && "$DEVINIT" --only=deps,generate -- true) >"$WORK/prepare.log" 2>&1 ||
+    { cat "$WORK/prepare.log"; exit 1; }
+cp -a "$D_APP" "$S_APP"
+cp "$D_APP/prisma/schema.prisma" "$WORK/schema.orig"
+
+# The timing shim, in each copy: the real CLI, with its start and end.
+for app in "$D_APP" "$S_APP"; do
+    rm "$app/node_modules/.bin/prisma"
+    cat >"$app/node_modules/.bin/prisma" <<EOF
+#!/bin/bash
+s=\$EPOCHREALTIME
+"$app/node_modules/prisma/build/index.js" "\$@"
+rc=\$?
+e=\$EPOCHREALTIME
+echo "\${s/./} \${e/./} \$rc" >>"$app.gen"
+exit \$rc
+EOF
+    chmod +x "$app/node_modules/.bin/prisma"
+    : >"$app.gen"
+    : >"$app.starts"
+    : >"$app.log"
+done
+
+# The seed's approach (SEED-dev-setup.md: backend/scripts/dev-setup.sh), as bench/warm_start.sh
+# emulates it.
+cat >"$WORK/dev-setup.sh" <<EOF
+#!/bin/sh
+set -e
+cd "$S_APP"
+if [ ! -d node_modules ]; then
+    npm install
+fi
+npx prisma generate
+until "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PORT" -q; do
+    sleep 1
+done
+exec "\$@"
+EOF
+chmod +x "$WORK/dev-setup.sh"
+
+# app STARTS: the app's command line for the copy whose start times go to STARTS.
+app_cmd() { printf '%s\n' sh -c "date +%s%N >>'$1'; exec node src/server.js"; }
+
+# schema N: the original schema with a field of its own for save N.
+schema_for() {
+    sed "s/^  name  String @unique\$/  name  String @unique\n  f$1    String?/" "$WORK/schema.orig"
+}
+schema_for 0 | grep -q '^  f0    String?$' || { echo "live_sync.sh: cannot edit the Tag model" >&2; exit 1; }
+
+lines() { local n=0; [ -f "$1" ] && n=$(wc -l <"$1"); echo "$n"; }
+
+# wait_lines FILE PATTERN COUNT: until FILE has COUNT lines matching PATTERN (60 s at most).
+wait_lines() {
+    local i
+    for ((i = 0; i < 12000; i++)); do
+        [ "$(grep -c -- "$2" "$1" || true)" -ge "$3" ] && return 0
+        nap 0.01
+    done
+    echo "live_sync.sh: timed out waiting for '$2' in $1" >&2
+    tail -n 30 "$1" >&2
+    exit 1
+}
+
+# log_time FILE FROM PATTERN: the stamp of the first line after line FROM matching PATTERN.
+log_time() { tail -n +"$(($2 + 1))" "$1" | grep -m1 -- "$3" | cut -d' ' -f1; }
+
+# save APP N: writes schema N beside the schema and renames it over, as editors save.
+save() {
+    schema_for "$2" >"$1/prisma/.schema.prisma.tmp"
+    mv "$1/prisma/.schema.prisma.tmp" "$1/prisma/schema.prisma"
+}
+
+# --- the contenders' running apps
+# Their output goes through a FIFO to a log reader that is our child. (A process substitution
+# would make the reader a child of the contender: devinit, a subreaper, stops every process
+# of its own when it restarts the app, the reader too.) The reader holds the FIFO open for
+# writing itself, so it sees no end when the seed's app is stopped.
+for app in "$D_APP" "$S_APP"; do
+    mkfifo "$app.fifo"
+    stamp_lines <>"$app.fifo" >>"$app.log" &
+    READERS+=($!)
+done
+D_PORT=$(free_port)
+S_PORT=$(free_port)
+mapfile -t D_CMD < <(app_cmd "$D_APP.starts")
+mapfile -t S_CMD < <(app_cmd "$S_APP.starts")
+
+(cd "$D_APP" && PORT=$D_PORT exec "$DEVINIT" --skip=migrate -- "${D_CMD[@]}") >"$D_APP.fifo" 2>&1 &
+DPID=$!
+wait_lines "$D_APP.log" "app: listening" 1
+
+start_seed() {
+    PORT=$S_PORT "$WORK/dev-setup.sh" "${S_CMD[@]}" >"$S_APP.fifo" 2>&1 &
+    SPID=$!
+}
+start_seed
+wait_lines "$S_APP.log" "app: listening" 1
+
+# One row per save: total exec listening generate overhead downtime [breakdown...] (us).
+: >"$WORK/devinit.rows"
+: >"$WORK/seed.rows"
+machine_load() { cut -d' ' -f1-3 /proc/loadavg; }
+LOAD_BEFORE=$(machine_load)
+
+echo "running: $N saves for each, interleaved..." >&2
+for i in $(seq 1 "$N"); do
+    # devinit: save, then wait for the new app to listen.
+    from=$(lines "$D_APP.log")
+    t0=$(now_us)
+    save "$D_APP" "$i"
+    wait_lines "$D_APP.log" "app: listening" $((i + 1))
+    exec_ns=$(sed -n "$((i + 1))p" "$D_APP.starts")
+    read -r g0 g1 grc < <(tail -n 1 "$D_APP.gen")
+    if [ "$(lines "$D_APP.gen")" -ne "$i" ] || [ "$grc" -ne 0 ]; then
+        echo "live_sync.sh: devinit did not run generate exactly once for save $i" >&2
+        exit 1
+    fi
+    seen=$(log_time "$D_APP.log" "$from" "watch: info: '.*' changed")
+    restart=$(log_time "$D_APP.log" "$from" "restarting '.*' on the new client")
+    listen=$(log_time "$D_APP.log" "$from" "app: listening")
+    exec_us=$((exec_ns / 1000))
+    echo "$((exec_us - t0)) $((listen - t0)) $((g1 - g0)) $((exec_us - t0 - (g1 - g0))) $((listen - restart))" \
+        "$((seen - t0)) $((g0 - seen)) $((restart - g1)) $((exec_us - restart))" \
+        "$((exec_us - seen - (g1 - g0)))" >>"$WORK/devinit.rows"
+
+    # The seed: save, stop the app, run the whole start-up again.
+    from=$(lines "$S_APP.log")
+    t0=$(now_us)
+    save "$S_APP" "$i"
+    kill -TERM "$SPID"
+    wait "$SPID" || true
+    start_seed
+    wait_lines "$S_APP.log" "app: listening" $((i + 1))
+    exec_ns=$(sed -n "$((i + 1))p" "$S_APP.starts")
+    read -r g0 g1 grc < <(tail -n 1 "$S_APP.gen")
+    # One more than devinit's: the seed's first start generated too.
+    if [ "$(lines "$S_APP.gen")" -ne $((i + 1)) ] || [ "$grc" -ne 0 ]; then
+        echo "live_sync.sh: the seed did not run generate exactly once for save $i" >&2
+        exit 1
+    fi
+    listen=$(log_time "$S_APP.log" "$from" "app: listening")
+    exec_us=$((exec_ns / 1000))
+    echo "$((exec_us - t0)) $((listen - t0)) $((g1 - g0)) $((exec_us - t0 - (g1 - g0))) $((listen - t0))" \
+        >>"$WORK/seed.rows"
+    # Let both settle (the new node processes finish loading) before the next save.
+    nap 1
+done
+
+# Sanity: both apps run on the last schema's client.
+for app in "$D_APP" "$S_APP"; do
+    grep -q "f$N " "$app/node_modules/.prisma/client/schema.prisma" ||
+        { echo "live_sync.sh: $app's client is not the last save's" >&2; exit 1; }
+done
+
+# median FILE COLUMN (1-based), in us.
+median() { awk -v c="$2" '{print $c}' "$1" | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : int((v[NR/2]+v[NR/2+1])/2)}'; }
+ms() { awk -v us="$1" 'BEGIN {printf "%.0f", us / 1000}'; }
+
+d_total=$(median "$WORK/devinit.rows" 1)
+d_listen=$(median "$WORK/devinit.rows" 2)
+d_gen=$(median "$WORK/devinit.rows" 3)
+d_over=$(median "$WORK/devinit.rows" 4)
+d_down=$(median "$WORK/devinit.rows" 5)
+s_total=$(median "$WORK/seed.rows" 1)
+s_listen=$(median "$WORK/seed.rows" 2)
+s_gen=$(median "$WORK/seed.rows" 3)
+s_over=$(median "$WORK/seed.rows" 4)
+s_down=$(median "$WORK/seed.rows" 5)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", a / b}'; }
+
+printf '\nlive sync: schema save to the new app on the new client, examples/app, median of %s saves each\n' "$N"
+printf '%s; %s; %s cores, %s; load average %s (before) %s (after)\n' \
+    "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(uname -srm)" "$(nproc)" \
+    "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$LOAD_BEFORE" "$(machine_load)"
+printf 'node %s, prisma %s, %s, [watch] debounce %s\n\n' "$(node --version)" \
+    "$(node -p 'require(process.argv[1]).version' "$D_APP/node_modules/prisma/package.json")" \
+    "$("$DEVINIT" --version 2>/dev/null | head -n 1)" "${DEVINIT_WATCH_DEBOUNCE:-300ms (default)}"
+printf '%-32s %10s %10s %10s %10s %10s\n' "approach (ms)" "generate" "overhead" "to exec" "listening" "downtime"
+printf '%-32s %10s %10s %10s %10s %10s\n' "devinit live sync" "$(ms "$d_gen")" "$(ms "$d_over")" \
+    "$(ms "$d_total")" "$(ms "$d_listen")" "$(ms "$d_down")"
+printf '%-32s %10s %10s %10s %10s %10s\n' "seed: stop + dev-setup.sh again" "$(ms "$s_gen")" "$(ms "$s_over")" \
+    "$(ms "$s_total")" "$(ms "$s_listen")" "$(ms "$s_down")"
+printf '%-32s %10s %10s %10s %10s %10s\n' "seed / devinit" "$(ratio "$s_gen" "$d_gen")" \
+    "$(ratio "$s_over" "$d_over")" "$(ratio "$s_total" "$d_total")" "$(ratio "$s_listen" "$d_listen")" \
+    "$(ratio "$s_down" "$d_down")"
+
+printf '\ndevinit overhead, by phase (medians, ms):\n'
+printf '  save -> change seen (debounce)        %6s\n' "$(ms "$(median "$WORK/devinit.rows" 6)")"
+printf '  change seen -> prisma starts (check)  %6s\n' "$(ms "$(median "$WORK/devinit.rows" 7)")"
+printf '  prisma ends -> old app stopping       %6s\n' "$(ms "$(median "$WORK/devinit.rows" 8)")"
+printf '  old app stopping -> new app exec      %6s\n' "$(ms "$(median "$WORK/devinit.rows" 9)")"
+d_own=$(median "$WORK/devinit.rows" 10)
+printf '  all but the debounce                  %6s\n' "$(ms "$d_own")"
+printf '\nper save (ms):\n  devinit generate:'
+awk '{printf " %.0f", $3 / 1000}' "$WORK/devinit.rows"
+printf '\n  seed generate:   '
+awk '{printf " %.0f", $3 / 1000}' "$WORK/seed.rows"
+printf '\n  devinit overhead:'
+awk '{printf " %.0f", $4 / 1000}' "$WORK/devinit.rows"
+printf '\n  seed overhead:   '
+awk '{printf " %.0f", $4 / 1000}' "$WORK/seed.rows"
+printf '\n(overhead = to exec - generate; the seed also waits for a person to notice and restart it)\n'
+
+verdict="NOT met"
+awk -v o="$d_over" 'BEGIN {exit !(o <= 300000)}' && verdict=met
+echo "target (devinit overhead <= 300 ms beyond generate): $verdict" \
+    "($(ms "$d_over") ms, of which $(ms "$(median "$WORK/devinit.rows" 6)") ms until the debounce ends)"
