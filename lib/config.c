@@ -2,14 +2,19 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <ini.h>
+
+#include "dburl.h"
 
 enum key_type { T_STRING, T_ENUM, T_DURATION, T_BOOL };
 
@@ -135,12 +140,41 @@ static void choices_text(const char *const *choices, char *buf, size_t len)
     }
 }
 
+/* A URL put under the wrong key must not have its password echoed by the error: values are
+ * shown redacted, and cut short. */
+static const char *shown(const char *value, char *buf, size_t len)
+{
+    return dburl_redact(NULL, value, buf, len);
+}
+
+/* [database] url_env names a variable; a URL there would be printed as the name of the
+ * variable that is missing, password and all. */
+static bool env_name_ok(const char *s)
+{
+    if (!*s)
+        return true; /* the default, DATABASE_URL */
+    if (!isalpha((unsigned char)*s) && *s != '_')
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return false;
+    return true;
+}
+
 static int apply(struct config *c, const struct key *k, const char *value, const char *where,
                  char *err, size_t errlen)
 {
     char *base = (char *)c + k->offset;
+    char red[200];
     switch (k->type) {
     case T_STRING: {
+        if (k->offset == F(database.url_env) && !env_name_ok(value)) {
+            snprintf(err, errlen,
+                     "%s: 'database.url_env' must be the name of an environment variable "
+                     "(letters, digits, '_'): to give the URL itself, use [database] url",
+                     where);
+            return -EINVAL;
+        }
         char *copy = strdup(value);
         if (!copy)
             return -ENOMEM;
@@ -160,7 +194,7 @@ static int apply(struct config *c, const struct key *k, const char *value, const
             char list[128];
             choices_text(k->choices, list, sizeof list);
             snprintf(err, errlen, "%s: '%s.%s' cannot be '%s': use one of %s", where,
-                     k->section, k->name, value, list);
+                     k->section, k->name, shown(value, red, sizeof red), list);
         }
         return -EINVAL;
     case T_BOOL: {
@@ -177,14 +211,14 @@ static int apply(struct config *c, const struct key *k, const char *value, const
             }
         }
         snprintf(err, errlen, "%s: '%s.%s' cannot be '%s': use yes or no", where, k->section,
-                 k->name, value);
+                 k->name, shown(value, red, sizeof red));
         return -EINVAL;
     }
     case T_DURATION:
         if (config_parse_duration(value, (uint64_t *)(void *)base) < 0) {
             snprintf(err, errlen,
                      "%s: '%s.%s' cannot be '%s': use a duration such as 5, 5s, 500ms or 2m",
-                     where, k->section, k->name, value);
+                     where, k->section, k->name, shown(value, red, sizeof red));
             return -EINVAL;
         }
         return 0;
@@ -234,6 +268,7 @@ struct load_ctx {
     FILE *f;
     int line;     /* the line the reader handed to inih last */
     bool too_long;
+    bool nul_byte;
     const char *path;
     char *err;
     size_t errlen;
@@ -242,16 +277,29 @@ struct load_ctx {
 };
 
 /* inih's reader: fgets that counts lines, since Debian builds inih without line numbers in
- * the handler, and that refuses a line longer than inih's buffer instead of letting it be
- * split into two lines. */
+ * the handler, that refuses a line longer than inih's buffer instead of letting it be split
+ * into two lines, and that refuses a NUL byte, which fgets would let cut a line short
+ * silently ("level = info\0anything" read as "level = info"). */
 static char *read_line(char *str, int num, void *stream)
 {
     struct load_ctx *ctx = stream;
-    if (ctx->too_long || !fgets(str, num, ctx->f))
+    if (ctx->too_long || ctx->nul_byte)
         return NULL;
+    int len = 0, ch = EOF;
+    while (len < num - 1 && (ch = getc(ctx->f)) != EOF) {
+        if (ch == '\0')
+            ctx->nul_byte = true;
+        str[len++] = (char)ch;
+        if (ch == '\n')
+            break;
+    }
+    if (len == 0)
+        return NULL;
+    str[len] = '\0';
     ctx->line++;
-    size_t len = strlen(str);
-    if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(ctx->f)) {
+    if (ctx->nul_byte)
+        return NULL;
+    if (len == num - 1 && str[len - 1] != '\n' && !feof(ctx->f)) {
         ctx->too_long = true;
         return NULL;
     }
@@ -308,6 +356,10 @@ int config_load_stream(struct config *c, FILE *f, const char *path, char *err, s
     int line = ini_parse_stream(read_line, &ctx, on_ini, &ctx);
     if (ctx.rc)
         return ctx.rc;
+    if (ctx.nul_byte) {
+        snprintf(err, errlen, "%s:%d: a NUL byte: this is not a text file", path, ctx.line);
+        return -EINVAL;
+    }
     if (ctx.too_long) {
         snprintf(err, errlen, "%s:%d: line too long: keep lines of this file short", path,
                  ctx.line);
@@ -328,9 +380,25 @@ int config_load_stream(struct config *c, FILE *f, const char *path, char *err, s
 int config_load_file(struct config *c, const char *path, bool must_exist, char *err,
                      size_t errlen)
 {
-    FILE *f = fopen(path, "re");
+    /* O_NONBLOCK: a FIFO with no writer must not block the open, as no signal can stop
+     * devinit yet. A directory opens fine and reads as an empty file: refuse it. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    int e = 0;
+    if (fd < 0)
+        e = errno;
+    else if (fstat(fd, &st) < 0)
+        e = errno;
+    else if (S_ISDIR(st.st_mode))
+        e = EISDIR;
+    else if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0)
+        e = errno;
+    FILE *f = e ? NULL : fdopen(fd, "r");
     if (!f) {
-        int e = errno;
+        if (!e)
+            e = errno;
+        if (fd >= 0)
+            close(fd);
         if (e == ENOENT && !must_exist)
             return -ENOENT;
         snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(e));

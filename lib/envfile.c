@@ -149,7 +149,8 @@ int envfile_lookup(const char *dir, const char *key, char **value, const char **
                      dir && *dir && dir[strlen(dir) - 1] != '/' ? "/" : "");
     if (n < 0 || (size_t)n >= sizeof path)
         return -ENAMETOOLONG;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in place of .env must not hang the loop (it reads as empty). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
 

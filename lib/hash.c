@@ -33,7 +33,8 @@ void hash_update_str(struct hash *h, const char *s)
 
 int hash_update_file(struct hash *h, const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO in place of a file must not hang the loop (it reads as empty). */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR) {
             /* Absent is a state of its own, distinct from an empty file. */

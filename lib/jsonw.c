@@ -76,6 +76,35 @@ void jsonw_array_end(struct jsonw *w)
     w->need_comma = true;
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when it is not one
+ * (a stray byte, a truncated or overlong sequence, a surrogate). Stops at the NUL. */
+static size_t utf8_len(const unsigned char *p)
+{
+    size_t n;
+    uint32_t min;
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xe0) == 0xc0)
+        n = 2, min = 0x80;
+    else if ((p[0] & 0xf0) == 0xe0)
+        n = 3, min = 0x800;
+    else if ((p[0] & 0xf8) == 0xf0)
+        n = 4, min = 0x10000;
+    else
+        return 0;
+    uint32_t cp = p[0] & (0x7fu >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* JSON text must be UTF-8: a byte that is not (a migration folder named in Latin-1, a line
+ * of a tool's output) becomes U+FFFD rather than making the whole document unreadable. */
 static void put_escaped(struct jsonw *w, const char *s)
 {
     put(w, "\"", 1);
@@ -92,7 +121,13 @@ static void put_escaped(struct jsonw *w, const char *s)
                 snprintf(esc, sizeof esc, "\\u%04x", *p);
                 puts_(w, esc);
             } else {
-                put(w, (const char *)p, 1);
+                size_t n = utf8_len(p);
+                if (n == 0) {
+                    puts_(w, "\\ufffd");
+                } else {
+                    put(w, (const char *)p, n);
+                    p += n - 1;
+                }
             }
         }
     }

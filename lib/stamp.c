@@ -124,7 +124,8 @@ size_t stamp_format(const struct stamp *s, const char *comment, char *buf, size_
 int stamp_read(const char *path, struct stamp *s)
 {
     stamp_init(s);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    /* O_NONBLOCK: a FIFO in place of the stamp must not hang the loop. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         return (errno == ENOENT || errno == ENOTDIR) ? -ENOENT : -errno;
     char buf[STAMP_FILE_MAX + 1];

@@ -539,8 +539,10 @@ static int parse_services(const char *text, struct target **out, size_t *count, 
         char *end = NULL;
         long port = colon ? strtol(colon + 1, &end, 10) : 0;
         if (!colon || colon == host || !colon[1] || *end || port < 1 || port > 65535) {
+            char red[200]; /* a database URL put here by mistake keeps its password */
             snprintf(err, errlen,
-                     "[wait] services entry '%s' is not host:port: write e.g. redis:6379", item);
+                     "[wait] services entry '%s' is not host:port: write e.g. redis:6379",
+                     dburl_redact(NULL, item, red, sizeof red));
             free(v);
             return -EINVAL;
         }

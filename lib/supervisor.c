@@ -161,8 +161,18 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
         if (cls != SIG_CHILD && cls != SIG_STOP_APP && cls != SIG_FORWARD)
             continue;
         int rc = uv_signal_init(loop, &sv.watchers[s]);
-        if (rc == 0)
+        if (rc == 0) {
             rc = uv_signal_start(&sv.watchers[s], on_signal, s);
+            /* valgrind and qemu-user (foreign-architecture images) keep a real-time signal
+             * or two for themselves: not forwarding those is no reason to refuse to start;
+             * not hearing SIGCHLD or SIGTERM would be. */
+            if (rc < 0 && s >= SIGRTMIN && cls == SIG_FORWARD) {
+                log_debug(NULL, "cannot watch %s: %s; it will not be forwarded",
+                          sigtable_name(s), uv_strerror(rc));
+                uv_close((uv_handle_t *)&sv.watchers[s], NULL);
+                continue;
+            }
+        }
         if (rc < 0) {
             log_error(NULL, "cannot watch %s: %s", sigtable_name(s), uv_strerror(rc));
             return rc;

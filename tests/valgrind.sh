@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Runs a representative set of devinit invocations under valgrind's memcheck and fails on any
+# memory error or definitely lost block:
+#   a plain init run, the app's exit code, a crash-looping app with restarts, a signal stop,
+#   a failing step, a configuration error, and against a real PostgreSQL 15 started here:
+#   check --json with migrations, a native deploy, a failing migration, a wrong password.
+#
+#     tests/valgrind.sh [DEVINIT]     (default: $DEVINIT, else build/dev/devinit)
+#
+# Each line says the invocation, the exit code it gave and the one expected. Exit 0 when all
+# are clean, 1 otherwise. Needs root (PostgreSQL runs as the postgres user) and valgrind.
+set -u
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEVINIT=${1:-${DEVINIT:-$ROOT/build/dev/devinit}}
+DEVINIT=$(realpath "$DEVINIT")
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+VG=(valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99
+    --trace-children=no --child-silent-after-fork=yes --quiet)
+
+[ -x "$DEVINIT" ] || { echo "valgrind.sh: no devinit at '$DEVINIT': build it first" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "valgrind.sh: valgrind is not installed" >&2; exit 2; }
+
+WORK=$(mktemp -d /tmp/devinit-valgrind.XXXXXX)
+chmod 755 "$WORK"
+PGDIR=$WORK/pg
+PORT=
+cleanup() {
+    if [ -f "$PGDIR/postmaster.pid" ]; then
+        su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' -m fast -w stop" >/dev/null 2>&1
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+export DEVINIT_CONTROL_SOCKET="" NO_COLOR=1
+FAILED=0
+RUNS=0
+
+# vg NAME EXPECTED CMD-ARGS...: devinit ARGS under valgrind in $WORK/app; the exit code must
+# be EXPECTED (99 means valgrind found an error). Its report goes to $WORK/NAME.vg.
+vg() {
+    local name=$1 want=$2
+    shift 2
+    local s=0
+    (cd "$WORK/app" && "${VG[@]}" --log-file="$WORK/$name.vg" "$DEVINIT" "$@") \
+        >"$WORK/$name.out" 2>&1 || s=$?
+    report "$name" "$want" "$s"
+}
+
+report() {
+    local name=$1 want=$2 s=$3
+    RUNS=$((RUNS + 1))
+    if [ "$s" -eq "$want" ] && [ ! -s "$WORK/$name.vg" ]; then
+        printf 'ok    %-28s exit %3d\n' "$name" "$s"
+    else
+        FAILED=$((FAILED + 1))
+        printf 'FAIL  %-28s exit %3d, expected %d\n' "$name" "$s" "$want"
+        sed 's/^/      | /' "$WORK/$name.out" | tail -n 15
+        sed 's/^/      vg| /' "$WORK/$name.vg"
+    fi
+}
+
+# vg_signal NAME EXPECTED SIGNAL READY-FILE ARGS...: starts devinit under valgrind, waits for
+# READY-FILE (written by the app), sends SIGNAL to devinit and waits for it.
+vg_signal() {
+    local name=$1 want=$2 sig=$3 ready=$4
+    shift 4
+    (cd "$WORK/app" && exec "${VG[@]}" --log-file="$WORK/$name.vg" "$DEVINIT" "$@") \
+        >"$WORK/$name.out" 2>&1 &
+    local pid=$! tries=0
+    while [ ! -e "$ready" ] && [ "$tries" -lt 600 ]; do
+        tries=$((tries + 1))
+        sleep 0.05
+    done
+    sleep 0.3
+    kill -s "$sig" "$pid"
+    local s=0
+    wait "$pid" || s=$?
+    report "$name" "$want" "$s"
+}
+
+mkdir -p "$WORK/app"
+cd "$WORK/app" || exit 2
+
+# --- without a database ---------------------------------------------------------------------
+vg plain-init 0 --skip=all -- true
+vg app-exit-code 3 --skip=all -- sh -c 'exit 3'
+vg app-not-found 127 --skip=all -- /nonexistent/app
+vg usage-error 64 --no-such-option
+printf '[app]\nrestart = sometimes\n' >"$WORK/bad.ini"
+vg config-error 78 --config "$WORK/bad.ini" --skip=all -- true
+echo '{"name":"t","version":"1.0.0"}' >package.json
+echo '{"lockfileVersion":3}' >package-lock.json
+DEVINIT_DEPS_COMMAND=false vg failing-step 70 -q --only=deps -- true
+DEVINIT_DEPS_COMMAND="sh -c true" vg deps-install 0 --only=deps -- true
+DEVINIT_DEPS_COMMAND="sh -c true" vg deps-current 0 --only=deps -- true
+rm -f "$WORK/ready"
+vg_signal sigterm-stop 143 TERM "$WORK/ready" --skip=all -- sh -c "touch '$WORK/ready'; exec sleep 30"
+rm -f "$WORK/ready" "$WORK/starts"
+DEVINIT_APP_RESTART=always DEVINIT_APP_RESTART_DELAY=10ms DEVINIT_APP_RESTART_MAX_DELAY=20ms \
+    vg_signal restart-loop-stop 143 TERM "$WORK/ready" --skip=all -- \
+    sh -c "echo x >> '$WORK/starts'; [ \$(wc -l < '$WORK/starts') -lt 5 ] || { touch '$WORK/ready'; exec sleep 30; }; exit 1"
+rm -f package.json package-lock.json
+
+# --- against a real PostgreSQL 15 --------------------------------------------------------------
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$PGDIR"
+chown postgres "$PGDIR"
+chmod 700 "$PGDIR"
+su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$PGDIR' -A trust -U postgres" >"$WORK/initdb.log" 2>&1 ||
+    { cat "$WORK/initdb.log"; exit 2; }
+cat >"$PGDIR/pg_hba.conf" <<EOF
+local all postgres trust
+host all all 127.0.0.1/32 scram-sha-256
+EOF
+su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' -w -t 30 -o \"-p $PORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c fsync=off\" -l '$PGDIR/server.log' start" >/dev/null ||
+    { cat "$PGDIR/server.log"; exit 2; }
+"$PG_BIN/psql" -X -q -h "$PGDIR" -p "$PORT" -U postgres -d postgres \
+    -c "CREATE ROLE app LOGIN PASSWORD 'app pw'" -c "CREATE DATABASE app OWNER app" >/dev/null || exit 2
+
+mkdir -p prisma/migrations/20240101000000_init prisma/migrations/20240102000000_more
+printf 'datasource db {\n  provider = "postgresql"\n}\n' >prisma/schema.prisma
+printf 'provider = "postgresql"\n' >prisma/migrations/migration_lock.toml
+echo 'CREATE TABLE a (id int);' >prisma/migrations/20240101000000_init/migration.sql
+echo 'CREATE TABLE b (id int);' >prisma/migrations/20240102000000_more/migration.sql
+export DATABASE_URL="postgresql://app:app%20pw@127.0.0.1:$PORT/app?schema=public&connection_limit=5"
+
+vg check-json-pending 0 check --json
+DEVINIT_MIGRATE_MODE=deploy vg native-deploy 0 --only=wait,migrate -- true
+vg check-json-current 0 check --json -v -v
+mkdir -p prisma/migrations/20240103000000_bad
+echo 'SELECT 1/0;' >prisma/migrations/20240103000000_bad/migration.sql
+DEVINIT_MIGRATE_MODE=deploy vg failing-migration 65 --only=wait,migrate -- true
+vg check-failed-row 65 check --json
+DATABASE_URL="postgresql://app:wrong@127.0.0.1:$PORT/app" vg wrong-password 77 check --only=wait
+DATABASE_URL="postgresql://app:app%20pw@127.0.0.1:1/app" DEVINIT_WAIT_TIMEOUT=1500ms \
+    vg unreachable 69 --only=wait -- true
+rm -f "$WORK/ready"
+DEVINIT_CONTROL_SOCKET=$WORK/ctl.sock DEVINIT_MIGRATE_FAILED=warn \
+    vg_signal status-then-stop 143 TERM "$WORK/ready" --only=wait,migrate -- \
+    sh -c "'$DEVINIT' status --json >'$WORK/status.json' && touch '$WORK/ready'; exec sleep 30"
+
+echo "valgrind: $RUNS runs, $FAILED failed"
+[ "$FAILED" -eq 0 ]
