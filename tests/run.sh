@@ -50,4 +50,10 @@ for preset in "${presets[@]}"; do
     ctest --preset "$preset" --timeout 900 || status=1
     unset ASAN_OPTIONS UBSAN_OPTIONS
 done
+
+# Memcheck on a representative set of runs, and a short run of every fuzz target.
+echo "=== valgrind ==="
+bash tests/valgrind.sh "build/${presets[0]}/devinit" || status=1
+echo "=== fuzz smoke (${FUZZ_SECONDS:=10} s per target) ==="
+bash tests/fuzz/run.sh "$FUZZ_SECONDS" || status=1
 exit $status
