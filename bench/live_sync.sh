@@ -23,7 +23,7 @@
 #
 # Usage: bench/live_sync.sh [N]     (default 7 saves for each; medians)
 # Env:   DEVINIT=path/to/devinit (default: build/dev/devinit, built with the dev preset)
-#        DEVINIT_WATCH_DEBOUNCE=... passes on to devinit (default 300ms)
+#        DEVINIT_WATCH_DEBOUNCE=... passes on to devinit (default 250ms)
 set -euo pipefail
 export LC_ALL=C # $EPOCHREALTIME with a '.'
 
@@ -276,7 +276,7 @@ printf '%s; %s; %s cores, %s; load average %s (before) %s (after)\n' \
     "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)" "$LOAD_BEFORE" "$(machine_load)"
 printf 'node %s, prisma %s, %s, [watch] debounce %s\n\n' "$(node --version)" \
     "$(node -p 'require(process.argv[1]).version' "$D_APP/node_modules/prisma/package.json")" \
-    "$("$DEVINIT" --version 2>/dev/null | head -n 1)" "${DEVINIT_WATCH_DEBOUNCE:-300ms (default)}"
+    "$("$DEVINIT" --version 2>/dev/null | head -n 1)" "${DEVINIT_WATCH_DEBOUNCE:-250ms (default)}"
 printf '%-32s %10s %10s %10s %10s %10s\n' "approach (ms)" "generate" "overhead" "to exec" "listening" "downtime"
 printf '%-32s %10s %10s %10s %10s %10s\n' "devinit live sync" "$(ms "$d_gen")" "$(ms "$d_over")" \
     "$(ms "$d_total")" "$(ms "$d_listen")" "$(ms "$d_down")"

@@ -12,6 +12,9 @@ bash .ci/install-deps
 cmake --preset static >/dev/null && cmake --build --preset static -j"$(nproc)" >/dev/null 2>&1
 cmake --preset ci >/dev/null && cmake --build --preset ci -j"$(nproc)" >/dev/null
 
+# Every script measures the release (-Werror) build; init.sh also the static one.
+export DEVINIT=$PWD/build/ci/devinit DEVINIT_STATIC_BIN=$PWD/build/static/devinit
+
 which=("$@")
 [ ${#which[@]} -gt 0 ] || which=(init ready migrate warm sync)
 echo "devinit benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) cores," \

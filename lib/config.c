@@ -53,7 +53,7 @@ static const struct key keys[] = {
     {"app", "restart_max_delay", T_DURATION, F(app.restart_max_delay_ms), NULL, "30s",
      "cap of the restart delay"},
     {"watch", "mode", T_ENUM, F(watch.mode), watch_modes, "auto", "auto, events, poll or off"},
-    {"watch", "debounce", T_DURATION, F(watch.debounce_ms), NULL, "300ms",
+    {"watch", "debounce", T_DURATION, F(watch.debounce_ms), NULL, "250ms",
      "quiet time after the last change before a resync"},
     {"watch", "interval", T_DURATION, F(watch.interval_ms), NULL, "1s", "poll mode's interval"},
     {"watch", "migrate", T_BOOL, F(watch.migrate), NULL, "no",
