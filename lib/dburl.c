@@ -246,6 +246,16 @@ static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
                 "(the PostgreSQL form Prisma uses)");
         return -EINVAL;
     }
+    /* Every part becomes a C string for libpq: a decoded NUL would silently cut a password
+     * short, or turn a host into "" and so localhost (found by fuzzing). */
+    for (size_t i = 0; i + 2 < len; i++) {
+        if (url[i] == '%' && url[i + 1] == '0' && url[i + 2] == '0') {
+            set_err(err, errlen,
+                    "database url holds '%%00', an encoded NUL byte no PostgreSQL name or "
+                    "password can contain: remove it");
+            return -EINVAL;
+        }
+    }
 
     const char *p = sep + 3, *end = url + len;
     /* Authority ends at the first '/', '?' or '#'; the userinfo ends at its last '@', as in
@@ -477,6 +487,34 @@ static bool ends_value(char c)
            c == ',' || c == ';' || c == ')';
 }
 
+/* Replaces every occurrence of the secrets (longer first at each place) with the mask.
+ * Returns a malloc'ed string, or NULL when memory runs out. */
+static char *mask_secrets(const char *const secrets[2], const char *text)
+{
+    size_t len = strlen(text);
+    /* A one-byte secret becomes three: the text can at most triple. */
+    char *out = malloc(3 * len + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    for (const char *p = text; *p;) {
+        bool masked = false;
+        for (int i = 0; i < 2 && !masked; i++) {
+            size_t n = secrets[i] ? strlen(secrets[i]) : 0;
+            if (n && !strncmp(p, secrets[i], n)) {
+                memcpy(out + o, MASK, strlen(MASK));
+                o += strlen(MASK);
+                p += n;
+                masked = true;
+            }
+        }
+        if (!masked)
+            out[o++] = *p++;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 char *dburl_redact(const struct dburl *u, const char *text, char *out, size_t outlen)
 {
     struct sink s = {out, 0, outlen};
@@ -497,6 +535,18 @@ char *dburl_redact(const struct dburl *u, const char *text, char *out, size_t ou
                 secrets[0] = u->password_raw;
             }
         }
+    }
+    /* The known secrets go first, everywhere: the patterns below stop at white space and
+     * take the last '@' they see, so a password holding a space after an '@' would be cut in
+     * two by them, its tail printed (found by fuzzing). Out of memory: print nothing. */
+    char *masked = NULL;
+    if (secrets[0]) {
+        masked = mask_secrets(secrets, text);
+        if (!masked) {
+            sink_put(&s, MASK, strlen(MASK));
+            return out;
+        }
+        text = masked;
     }
 
     const char *p = text;
@@ -538,17 +588,8 @@ char *dburl_redact(const struct dburl *u, const char *text, char *out, size_t ou
             sink_put(&s, MASK, strlen(MASK));
             continue;
         }
-        bool masked = false;
-        for (int i = 0; i < 2 && !masked; i++) {
-            size_t n = secrets[i] ? strlen(secrets[i]) : 0;
-            if (n && !strncmp(p, secrets[i], n)) {
-                sink_put(&s, MASK, strlen(MASK));
-                p += n;
-                masked = true;
-            }
-        }
-        if (!masked)
-            sink_put(&s, p++, 1);
+        sink_put(&s, p++, 1);
     }
+    free(masked);
     return out;
 }

@@ -49,7 +49,7 @@ struct dburl {
 
 /* Parses a Prisma PostgreSQL URL (postgresql:// or postgres://) into u.
  *   - user, password, host, port (default 5432), database: percent-decoded; [::1] brackets
- *     stripped; a port must be 1..65535.
+ *     stripped; a port must be 1..65535. "%00" anywhere is refused: no C string holds it.
  *   - ?host=/dir (or %2Fdir) is a Unix socket directory and wins over the URL's host.
  *   - query values decode %XX and '+' as a space.
  *   - dropped: schema (kept in u->schema), connection_limit, pool_timeout, socket_timeout,

@@ -370,6 +370,9 @@ static bool js_key(struct jstok *t, const char *word)
 /* The value at t->p: a literal, or (path.)join/resolve of literals. */
 static int js_path_value(struct jstok *t, char *out, size_t outlen)
 {
+    /* `path:` may end the file (found by fuzzing: read one byte past it). */
+    if (t->p >= t->end)
+        return -EINVAL;
     if (*t->p == '"' || *t->p == '\'' || *t->p == '`')
         return js_string(t, out, outlen) ? 0 : -EINVAL;
     if (js_ident(t, "path")) {

@@ -1,6 +1,9 @@
 /* The INI configuration, through the same code path as a file (config_load_stream). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
 #include "log.h"
@@ -20,8 +23,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct config c;
     char err[512];
     config_init(&c);
-    config_load_stream(&c, f, "fuzz.ini", err, sizeof err);
+    err[0] = '\0';
+    int rc = config_load_stream(&c, f, "fuzz.ini", err, sizeof err);
     fclose(f);
+    /* Every refusal is one line that names the file and line. */
+    if (rc != 0 && (rc != -EINVAL || strncmp(err, "fuzz.ini:", 9) || strchr(err, '\n'))) {
+        fprintf(stderr, "bad refusal %d: '%s'\n", rc, err);
+        abort();
+    }
     config_free(&c);
     return 0;
 }

@@ -193,6 +193,21 @@ static void test_migrations_config_path_forms(void **state)
     assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), -ENOENT);
 }
 
+/* A config file that ends right after `path:` (found by fuzzing: read one byte past it). The
+ * text is copied to a buffer of its exact length so ASan sees any read beyond it. */
+static void test_migrations_config_path_cut_short(void **state)
+{
+    static const char *const texts[] = {"migrations:{path:", "migrations: { path:  \n"};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+        size_t len = strlen(texts[i]);
+        char *t = malloc(len), out[64];
+        assert_non_null(t);
+        memcpy(t, texts[i], len);
+        assert_int_equal(migrations_config_path(t, len, out, sizeof out), -EINVAL);
+        free(t);
+    }
+}
+
 /* --- checksums ------------------------------------------------------------------------ */
 
 static void test_migrations_checksum_plain(void **state)
@@ -544,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_migrations_name_warnings),
         cmocka_unit_test(test_migrations_lock_provider_as_prisma_reads_it),
         cmocka_unit_test(test_migrations_config_path_forms),
+        cmocka_unit_test(test_migrations_config_path_cut_short),
         cmocka_unit_test(test_migrations_checksum_plain),
         cmocka_unit_test(test_migrations_checksum_line_endings),
         cmocka_unit_test(test_migrations_checksum_edits),

@@ -192,6 +192,24 @@ static void test_prisma_schema_generators_limit(void **state)
     assert_int_equal(prisma_generators_parse(LIT(text), g, 1, &n), -E2BIG);
 }
 
+/* A schema file that ends inside a string, right after a backslash (found by fuzzing: the
+ * string token ran one byte past the text). Copied to a buffer of its exact length so ASan
+ * sees any read beyond it. */
+static void test_prisma_schema_generators_cut_short(void **state)
+{
+    static const char text[] = "generator t { provider = \"\\";
+    char *t = malloc(sizeof text - 1);
+    assert_non_null(t);
+    memcpy(t, text, sizeof text - 1);
+    struct prisma_generator g[1];
+    size_t n = 0;
+    assert_int_equal(prisma_generators_parse(t, sizeof text - 1, g, 1, &n), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(g[0].name, "t");
+    assert_string_equal(g[0].provider, "");
+    free(t);
+}
+
 static const char *fake_env(const char *name)
 {
     if (strcmp(name, "OUT") == 0)
@@ -552,6 +570,7 @@ int main(void)
         T(test_prisma_schema_normalize_form),
         T(test_prisma_schema_generators_parse),
         T(test_prisma_schema_generators_limit),
+        T(test_prisma_schema_generators_cut_short),
         T(test_prisma_schema_generator_resolve),
         T(test_prisma_schema_client_extract_index_js),
         T(test_prisma_schema_client_extract_class_ts),

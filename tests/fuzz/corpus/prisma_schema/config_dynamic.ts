@@ -1,0 +1,1 @@
+export default defineConfig({ schema: path.join(__dirname, "x"), a: { b: { schema: "y" } } })
