@@ -6,17 +6,11 @@
 
 bats_require_minimum_version 1.5.0
 load ../lib/common
-
-static_bin() {
-    echo "${DEVINIT_STATIC_BIN:-$DEVINIT_SOURCE_DIR/build/static/devinit}"
-}
+load ../lib/container
 
 setup_file() {
-    export CONTAINERS_CONF=$DEVINIT_SOURCE_DIR/tests/container/containers.conf
-    export CONTAINERS_STORAGE_CONF=$DEVINIT_SOURCE_DIR/tests/container/storage.conf
     export IMAGE=localhost/devinit-dev-test:$$
-    command -v podman >/dev/null || return 0
-    [ -x "$(static_bin)" ] || return 0
+    containers_possible || return 0
     local root=$BATS_FILE_TMPDIR/context/rootfs applet
     mkdir -p "$root/bin" "$root/usr/local/bin" "$root/etc" "$root/app" "$root/home/node" "$root/run" "$root/tmp"
     cp "$(static_bin)" "$root/usr/local/bin/devinit"
@@ -26,11 +20,7 @@ setup_file() {
     printf 'root:x:0:\nnode:x:1000:\nstaff:x:50:node\n' > "$root/etc/group"
     chown 1000:1000 "$root/home/node"
     chmod 1777 "$root/tmp"
-    podman build -q --label devinit-test=1 -f "$DEVINIT_SOURCE_DIR/tests/container/Containerfile.dev" \
-        -t "$IMAGE" "$BATS_FILE_TMPDIR/context" >"$BATS_FILE_TMPDIR/build.log" 2>&1 || {
-        cat "$BATS_FILE_TMPDIR/build.log" >&3
-        return 1
-    }
+    build_image Containerfile.dev "$BATS_FILE_TMPDIR/context" "$IMAGE"
     export IMAGE_BUILT=1
 }
 
@@ -41,11 +31,7 @@ teardown_file() {
 }
 
 setup() {
-    command -v podman >/dev/null || skip "podman is not installed"
-    if [ ! -x "$(static_bin)" ]; then
-        [ -z "${DEVINIT_STATIC_BIN:-}" ] || { echo "DEVINIT_STATIC_BIN is not executable"; false; }
-        skip "no static build: cmake --preset static && cmake --build --preset static"
-    fi
+    require_containers
     [ -n "${IMAGE_BUILT:-}" ]
     NAME=devinit-dev-$$-$BATS_TEST_NUMBER
 }
@@ -59,9 +45,6 @@ run_container() {
     wait_for running
 }
 
-running() {
-    [ "$(podman inspect --format '{{.State.Running}}' "$NAME" 2>/dev/null)" = true ]
-}
 
 @test "the app runs as the image's node user while devinit stays root" {
     run_container "$IMAGE" sh -c 'id; echo "HOME=$HOME USER=$USER"; exec sleep 1000'

@@ -7,17 +7,11 @@
 
 bats_require_minimum_version 1.5.0
 load ../lib/common
-
-static_bin() {
-    echo "${DEVINIT_STATIC_BIN:-$DEVINIT_SOURCE_DIR/build/static/devinit}"
-}
+load ../lib/container
 
 setup_file() {
-    export CONTAINERS_CONF=$DEVINIT_SOURCE_DIR/tests/container/containers.conf
-    export CONTAINERS_STORAGE_CONF=$DEVINIT_SOURCE_DIR/tests/container/storage.conf
     export IMAGE=localhost/devinit-node-test:$$ NAME=devinit-node-$$
-    command -v podman >/dev/null || return 0
-    [ -x "$(static_bin)" ] || return 0
+    containers_possible || return 0
 
     export WORK=$(mktemp -d /tmp/devinit-node.XXXXXX)
     chmod 755 "$WORK"
@@ -51,8 +45,7 @@ setup_file() {
     printf 'root:x:0:\nnode:x:1000:\n' > "$root/etc/group"
     chown 1000:1000 "$root/home/node"
     chmod 1777 "$root/tmp"
-    podman build -q --label devinit-test=1 -f "$DEVINIT_SOURCE_DIR/tests/container/Containerfile.node" \
-        -t "$IMAGE" "$WORK/context" >"$WORK/build.log" 2>&1 || { cat "$WORK/build.log" >&3; return 1; }
+    build_image Containerfile.node "$WORK/context" "$IMAGE"
     export IMAGE_BUILT=1
 }
 
@@ -66,11 +59,7 @@ teardown_file() {
 }
 
 setup() {
-    command -v podman >/dev/null || skip "podman is not installed"
-    if [ ! -x "$(static_bin)" ]; then
-        [ -z "${DEVINIT_STATIC_BIN:-}" ] || { echo "DEVINIT_STATIC_BIN is not executable"; false; }
-        skip "no static build: cmake --preset static && cmake --build --preset static"
-    fi
+    require_containers
     [ -n "${IMAGE_BUILT:-}" ]
 }
 

@@ -7,17 +7,11 @@
 
 bats_require_minimum_version 1.5.0
 load ../lib/common
-
-static_bin() {
-    echo "${DEVINIT_STATIC_BIN:-$DEVINIT_SOURCE_DIR/build/static/devinit}"
-}
+load ../lib/container
 
 setup_file() {
-    export CONTAINERS_CONF=$DEVINIT_SOURCE_DIR/tests/container/containers.conf
-    export CONTAINERS_STORAGE_CONF=$DEVINIT_SOURCE_DIR/tests/container/storage.conf
     export IMAGE=localhost/devinit-test:$$
-    command -v podman >/dev/null || return 0
-    [ -x "$(static_bin)" ] || return 0
+    containers_possible || return 0
     local ctx=$BATS_FILE_TMPDIR/context applet
     mkdir -p "$ctx/rootfs/bin"
     cp "$(static_bin)" "$ctx/rootfs/devinit"
@@ -25,11 +19,7 @@ setup_file() {
     for applet in sh sleep cat seq echo; do
         ln -s busybox "$ctx/rootfs/bin/$applet"
     done
-    podman build -q --label devinit-test=1 -f "$DEVINIT_SOURCE_DIR/tests/container/Containerfile" \
-        -t "$IMAGE" "$ctx" >"$BATS_FILE_TMPDIR/build.log" 2>&1 || {
-        cat "$BATS_FILE_TMPDIR/build.log" >&3
-        return 1
-    }
+    build_image Containerfile "$ctx" "$IMAGE"
     export IMAGE_BUILT=1
 }
 
@@ -40,11 +30,7 @@ teardown_file() {
 }
 
 setup() {
-    command -v podman >/dev/null || skip "podman is not installed"
-    if [ ! -x "$(static_bin)" ]; then
-        [ -z "${DEVINIT_STATIC_BIN:-}" ] || { echo "DEVINIT_STATIC_BIN is not executable"; false; }
-        skip "no static build: cmake --preset static && cmake --build --preset static"
-    fi
+    require_containers
     [ -n "${IMAGE_BUILT:-}" ]
     NAME=devinit-test-$$-$BATS_TEST_NUMBER
 }
@@ -60,9 +46,6 @@ run_container() {
     wait_for running
 }
 
-running() {
-    [ "$(podman inspect --format '{{.State.Running}}' "$NAME" 2>/dev/null)" = true ]
-}
 
 # Stops the container with a generous podman timeout; sets STOP_MS and EXIT_CODE.
 stop_container() {
