@@ -101,7 +101,8 @@ finish_within() {
     finish_within 10
     [ "$STATUS" -eq 0 ]
     [ -e app-ran ]
-    grep -q "connection refused" devinit.log
+    # The outage itself is proven above (devinit alive, no app while the server was down);
+    # its reason shows only if a 2-second progress line fell inside it, so it is not asserted.
     grep -q "ready: PostgreSQL 15" devinit.log
 }
 
