@@ -142,10 +142,10 @@ STORM=(USR1 USR2 HUP WINCH CONT ALRM URG PROF VTALRM QUIT PWR XCPU TSTP CHLD PIP
     rt=$(awk '$1 >= 34' rec | wc -l)
     total=$(wc -l <rec)
     echo "# 10,000 signals sent in $((t1 - t0)) ms; the app recorded $total, $rt of the 2,270 real-time ones" >&3
-    # How many queued real-time signals arrive is bounded by the kernel's pending-signal
-    # limits under load (2,270 of 2,270 on a quiet machine, 1,612 seen under load): ask for a
-    # real share, and for every kind to have been forwarded.
-    [ "$rt" -ge 500 ]
+    # How many queued real-time signals arrive depends on speed: a storm that outpaces devinit
+    # fills libuv's signal pipe (4,096 slots) and the kernel's queue (2,270 of 2,270 on a quiet
+    # machine, 1,612 under load, 197 under ASan). What must hold: every kind forwarded.
+    [ "$rt" -ge 1 ]
     for s in 10 12 1 28 34 35 41 61 64; do grep -qx "$s" rec; done
     # Not forwarded: SIGCHLD (devinit's own), SIGPIPE, SIGTTIN, SIGTTOU (ignored).
     [ -z "$(grep -xE '17|13|21|22' rec)" ]
@@ -166,7 +166,7 @@ STORM=(USR1 USR2 HUP WINCH CONT ALRM URG PROF VTALRM QUIT PWR XCPU TSTP CHLD PIP
     [ "$(awk '{print $3}' "/proc/$DPID/stat")" != Z ]
     # The kernel's fault signals went nowhere.
     [ -z "$(grep -xE '11|7|8|4|5|31|6' rec)" ]
-    [ "$(awk '$1 >= 34' rec | wc -l)" -ge 500 ] # see the storm test above
+    [ "$(awk '$1 >= 34' rec | wc -l)" -ge 1 ] # how many: see the storm test above
     stop_devinit TERM 3
     [ "$STATUS" -eq 0 ]
     [ "$MS" -lt 2000 ]
