@@ -254,7 +254,10 @@ static void close_all(struct watch *w)
 
 struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, watch_fn fn, void *data)
 {
-    if (cfg->watch.mode == WATCH_OFF)
+    /* Only the deps and generate steps have files to watch (the migrations folder is found
+     * through generate's project): without them there is nothing to allocate or start. */
+    const unsigned watchable = STEP_BIT(STEP_DEPS) | STEP_BIT(STEP_GENERATE);
+    if (cfg->watch.mode == WATCH_OFF || !(cfg->steps & watchable))
         return NULL;
     struct watch *w = calloc(1, sizeof *w);
     if (!w)
