@@ -748,14 +748,16 @@ int init_run(uv_loop_t *loop, const struct config *cfg, const struct init_opts *
     int rc = prepare_user(cfg, &uid);
     if (rc)
         return rc;
-    if (opts->mode == INIT_RUN)
-        in.control = control_start(loop, cfg->control.socket, uid, on_control, NULL);
     in.phase = PH_STARTUP;
     in.pl_started = true;
     unsigned steps = opts->mode == INIT_SYNC ? STEP_BIT(STEP_DEPS) | STEP_BIT(STEP_GENERATE)
                                              : STEP_ALL;
     pipeline_start_steps(&in.pl, loop, cfg, steps, opts->mode == INIT_CHECK, on_pipeline_done,
                          NULL);
+    /* After the first step or the app has started (the socket's dozen system calls then
+     * overlap its start-up), before the loop can answer anybody. */
+    if (opts->mode == INIT_RUN && in.phase != PH_DONE)
+        in.control = control_start(loop, cfg->control.socket, uid, on_control, NULL);
     uv_run(loop, UV_RUN_DEFAULT);
     pipeline_free(&in.pl);
     pipeline_free(&in.sync_pl);
