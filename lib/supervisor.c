@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -37,7 +38,9 @@ static struct {
     supervisor_signal_fn fn;
     void *data;
     uv_signal_t watchers[NSIG];
-    bool watching[NSIG];
+    bool watching[NSIG]; /* watcher installed: execve resets the signal for the child */
+    sigset_t late;       /* forwarded signals, blocked until watch_late installs them */
+    uv_idle_t late_idle;
     bool pid1;
     pid_t self;
     struct child *children; /* spawned and not yet reported */
@@ -135,20 +138,61 @@ static void on_signal(uv_signal_t *h, int signo)
         sv.fn(signo, sv.data);
 }
 
+static int watch_signal(int s)
+{
+    int rc = uv_signal_init(sv.loop, &sv.watchers[s]);
+    if (rc < 0)
+        return rc;
+    rc = uv_signal_start(&sv.watchers[s], on_signal, s);
+    if (rc < 0) {
+        uv_close((uv_handle_t *)&sv.watchers[s], NULL);
+        return rc;
+    }
+    sv.watching[s] = true;
+    return 0;
+}
+
+static void watch_late(uv_idle_t *h)
+{
+    uv_close((uv_handle_t *)h, NULL);
+    for (int s = 1; s < NSIG; s++) {
+        if (!sigismember(&sv.late, s))
+            continue;
+        int rc = watch_signal(s);
+        /* valgrind and qemu-user (foreign-architecture images) keep a real-time signal or two
+         * for themselves: not forwarding those is no reason to stop the app. */
+        if (rc < 0)
+            log_warn(NULL, "cannot watch %s: %s; it will not be forwarded", sigtable_name(s),
+                     uv_strerror(rc));
+    }
+    /* What arrived meanwhile is delivered now, to the watchers. */
+    sigprocmask(SIG_UNBLOCK, &sv.late, NULL);
+}
+
 int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
 {
-    memset(&sv, 0, sizeof sv);
+    /* sv starts zeroed (static storage, called once): clearing it again would only fault in
+     * its pages. */
     sv.loop = loop;
     sv.fn = fn;
     sv.data = data;
     sv.self = getpid();
     sv.pid1 = (sv.self == 1);
 
-    /* Whoever started us may have blocked or ignored signals (nohup, a shell's background
-     * job, a runtime's own mask): devinit must hear every one it is meant to forward. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+    /* libuv spends five system calls on each watcher, and devinit forwards some fifty
+     * signals: only SIGCHLD, SIGTERM and SIGINT are watched at once. The others are blocked
+     * here, so none is lost and none can kill devinit, and are watched on the loop's first
+     * turn, after the app (or the first step) has started: that work then overlaps the app's
+     * own start-up instead of delaying it. What arrives meanwhile waits in the kernel's queue
+     * and is forwarded then. Whoever started devinit may have blocked other signals (nohup, a
+     * shell's background job, a runtime's own mask): this mask replaces theirs. */
+    sigset_t late;
+    sigemptyset(&late);
+    for (int s = 1; s < NSIG; s++)
+        if (sigtable_class(s) == SIG_FORWARD)
+            sigaddset(&late, s);
+    sigprocmask(SIG_SETMASK, &late, NULL);
+    sv.late = late;
 
     struct sigaction ign = {.sa_handler = SIG_IGN};
     sigemptyset(&ign.sa_mask);
@@ -158,27 +202,16 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
             sigaction(s, &ign, NULL);
             continue;
         }
-        if (cls != SIG_CHILD && cls != SIG_STOP_APP && cls != SIG_FORWARD)
+        if (cls != SIG_CHILD && cls != SIG_STOP_APP)
             continue;
-        int rc = uv_signal_init(loop, &sv.watchers[s]);
-        if (rc == 0) {
-            rc = uv_signal_start(&sv.watchers[s], on_signal, s);
-            /* valgrind and qemu-user (foreign-architecture images) keep a real-time signal
-             * or two for themselves: not forwarding those is no reason to refuse to start;
-             * not hearing SIGCHLD or SIGTERM would be. */
-            if (rc < 0 && s >= SIGRTMIN && cls == SIG_FORWARD) {
-                log_debug(NULL, "cannot watch %s: %s; it will not be forwarded",
-                          sigtable_name(s), uv_strerror(rc));
-                uv_close((uv_handle_t *)&sv.watchers[s], NULL);
-                continue;
-            }
-        }
+        int rc = watch_signal(s);
         if (rc < 0) {
             log_error(NULL, "cannot watch %s: %s", sigtable_name(s), uv_strerror(rc));
             return rc;
         }
-        sv.watching[s] = true;
     }
+    uv_idle_init(loop, &sv.late_idle);
+    uv_idle_start(&sv.late_idle, watch_late);
 
     if (!sv.pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
         /* Not fatal: devinit still reaps its own children, only orphans escape it. */
@@ -197,6 +230,16 @@ void supervisor_set_user(const struct user_spec *u)
 }
 
 /* ---- spawning ----------------------------------------------------------------------------- */
+
+/* vfork: the child borrows devinit's memory until it execs, so no page table is copied for it
+ * and none torn down by its exec; with libpq and OpenSSL linked in, that copy is most of what
+ * starting a process costs devinit. The sanitizers cannot follow a child that shares their
+ * shadow memory, so those builds fork. */
+#if defined(__SANITIZE_ADDRESS__)
+#define spawn_fork() fork()
+#else
+#define spawn_fork() vfork()
+#endif
 
 /* Runs in the child between fork and exec: async-signal-safe calls only, no allocation, no
  * logging. All signals are blocked on entry, so none of devinit's handlers can run here. */
@@ -229,10 +272,10 @@ exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd,
     if (sv.user.set && geteuid() != sv.user.uid) {
         /* Groups first, then the gid, then the uid: each later call removes the right to make
          * the earlier ones. Then prove there is no way back to root. */
-        if (setgroups((size_t)sv.user.ngroups, sv.user.groups) < 0 ||
-            setgid(sv.user.gid) < 0 || setuid(sv.user.uid) < 0)
+        if (syscall(SYS_setgroups, (size_t)sv.user.ngroups, sv.user.groups) < 0 ||
+            syscall(SYS_setgid, sv.user.gid) < 0 || syscall(SYS_setuid, sv.user.uid) < 0)
             goto fail;
-        if (sv.user.uid != 0 && setuid(0) == 0) {
+        if (sv.user.uid != 0 && syscall(SYS_setuid, 0) == 0) {
             errno = EPERM;
             goto fail;
         }
@@ -246,6 +289,17 @@ fail:
     while (write(errfd, &err, sizeof err) < 0 && errno == EINTR)
         ;
     _exit(exitcode_from_exec_errno(err));
+}
+
+/* Its own frame, which nothing changes after the fork: the vfork child runs on it. */
+static pid_t __attribute__((noinline))
+start_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd, int outfd,
+            int errout, bool foreground)
+{
+    pid_t pid = spawn_fork();
+    if (pid == 0)
+        exec_child(o, envp, errfd, nullfd, outfd, errout, foreground);
+    return pid;
 }
 
 struct child_output {
@@ -455,9 +509,7 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = fork();
-    if (pid == 0)
-        exec_child(o, envp, errpipe[1], nullfd, outp[1], errp[1], foreground);
+    pid_t pid = start_child(o, envp, errpipe[1], nullfd, outp[1], errp[1], foreground);
     int fork_err = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid < 0) {
