@@ -58,6 +58,25 @@ static void emit(const char *buf, size_t len)
     }
 }
 
+size_t log_escape(char *out, size_t outlen, const char *in, size_t inlen)
+{
+    /* Messages quote names and values from files, the environment and the database: none of
+     * their control bytes may reach the terminal (an escape sequence, a line of its own). */
+    size_t o = 0;
+    for (size_t i = 0; i < inlen; i++) {
+        unsigned char c = (unsigned char)in[i];
+        bool hex = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+        if (o + (hex ? 4 : 1) >= outlen)
+            break;
+        if (hex)
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+        else
+            out[o++] = (c == '\n' || c == '\r') ? ' ' : (char)c;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list ap)
 {
     if (level > threshold)
@@ -76,12 +95,10 @@ void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list a
     if (n > 0)
         len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     errno = saved; /* %m in fmt must see the caller's errno */
-    n = vsnprintf(line + len, sizeof line - len, fmt, ap);
-    if (n > 0)
-        len += (size_t)n < sizeof line - len ? (size_t)n : sizeof line - len - 1;
-    for (size_t i = 0; i < len; i++)
-        if (line[i] == '\n' || line[i] == '\r')
-            line[i] = ' ';
+    char msg[LOG_LINE_MAX];
+    n = vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t mlen = n > 0 ? ((size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) : 0;
+    len += log_escape(line + len, sizeof line - len, msg, mlen);
     if (len >= sizeof line - 1)
         len = sizeof line - 2;
     line[len++] = '\n';

@@ -21,12 +21,17 @@ enum log_color { LOG_COLOR_AUTO = 0, LOG_COLOR_ALWAYS, LOG_COLOR_NEVER };
 void log_setup(enum log_level level, enum log_color color);
 enum log_level log_get_level(void);
 
-/* Logs one event. step may be NULL. Newlines inside the message are replaced by spaces so a
- * line stays one event. */
+/* Logs one event. step may be NULL. The message goes through log_escape(), so a line stays
+ * one event and quoted outside input cannot drive the terminal. */
 void log_msg(enum log_level level, const char *step, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+
+/* Copies in[0..inlen) to out as one printable line: CR and LF become spaces, other control
+ * bytes (and DEL) "\xNN"; tabs and bytes >= 0x80 stay. Stops where the next character would
+ * not fit; out is always NUL-terminated (outlen > 0). Returns the length written. */
+size_t log_escape(char *out, size_t outlen, const char *in, size_t inlen);
 
 /* Writes one line of a child's output, prefixed "devinit: <step>| ", at LOG_INFO (shown
  * unless quiet). Used by the supervisor for steps' output. */
