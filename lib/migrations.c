@@ -24,12 +24,43 @@ static int cmp_local(const void *a, const void *b)
     return strcmp(x->name, y->name); /* bytewise: strcmp compares as unsigned char */
 }
 
+/* RFC 3629: no overlong form, no surrogate, nothing above U+10FFFF. */
+static bool valid_utf8(const unsigned char *p)
+{
+    while (*p) {
+        unsigned c = *p++;
+        size_t more;
+        unsigned min;
+        if (c < 0x80)
+            continue;
+        if (c >= 0xc2 && c <= 0xdf)
+            more = 1, min = 0x80, c &= 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+            more = 2, min = 0x800, c &= 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+            more = 3, min = 0x10000, c &= 0x07;
+        else
+            return false;
+        for (size_t i = 0; i < more; i++, p++) {
+            if ((*p & 0xc0) != 0x80)
+                return false;
+            c = (c << 6) | (*p & 0x3f);
+        }
+        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+            return false;
+    }
+    return true;
+}
+
 unsigned migrations_name_check(const char *name)
 {
+    unsigned issues = 0;
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || *p == '_'))
-            return MIGRATION_NAME_CHARS;
-    return 0;
+            issues |= MIGRATION_NAME_CHARS;
+    if ((issues & MIGRATION_NAME_CHARS) && !valid_utf8((const unsigned char *)name))
+        issues |= MIGRATION_NAME_NOT_UTF8;
+    return issues;
 }
 
 /* The leading digits of a name when an underscore follows them: "20240101120000_init". */
@@ -72,22 +103,38 @@ long migrations_list_find(const struct migration_list *list, const char *name)
     return -1;
 }
 
-int migrations_list_add(struct migration_list *list, const char *name, const void *script,
-                        size_t len, int err)
+/* A new, zeroed entry named name at the end of the list; NULL when out of memory. The list
+ * grows geometrically: ten thousand migrations must not mean ten thousand reallocs. */
+static struct migration_local *list_push(struct migration_list *list, const char *name)
 {
-    struct migration_local *items = realloc(list->items, (list->count + 1) * sizeof *items);
-    if (!items)
-        return -ENOMEM;
-    list->items = items;
-    struct migration_local *m = &items[list->count];
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 16;
+        struct migration_local *items = realloc(list->items, cap * sizeof *items);
+        if (!items)
+            return NULL;
+        list->items = items;
+        list->cap = cap;
+    }
+    struct migration_local *m = &list->items[list->count];
     memset(m, 0, sizeof *m);
     m->name = strdup(name);
     if (!m->name)
+        return NULL;
+    list->count++;
+    return m;
+}
+
+int migrations_list_add(struct migration_list *list, const char *name, const void *script,
+                        size_t len, int err)
+{
+    struct migration_local *m = list_push(list, name);
+    if (!m)
         return -ENOMEM;
     if (script) {
         m->script = malloc(len + 1);
         if (!m->script) {
-            free(m->name);
+            /* The entry stays, freed with the list, as one whose file could not be read. */
+            m->script_errno = ENOMEM;
             return -ENOMEM;
         }
         memcpy(m->script, script, len);
@@ -97,7 +144,6 @@ int migrations_list_add(struct migration_list *list, const char *name, const voi
     } else {
         m->script_errno = err ? err : ENOENT;
     }
-    list->count++;
     return 0;
 }
 
@@ -112,23 +158,29 @@ void migrations_list_free(struct migration_list *list)
     memset(list, 0, sizeof *list);
 }
 
-/* Reads a whole file relative to dirfd. 0, or -errno. *buf is malloc'ed and NUL-terminated. */
-static int read_at(int dirfd, const char *path, unsigned char **buf, size_t *len)
+/* Opens a regular file relative to dirfd without blocking on a FIFO. The fd, or -errno. */
+static int open_regular(int dirfd, const char *path, struct stat *st)
 {
     int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
         return -errno;
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
+    if (fstat(fd, st) < 0) {
         int e = errno;
         close(fd);
         return -e;
     }
-    if (!S_ISREG(st.st_mode)) {
+    if (!S_ISREG(st->st_mode)) {
         close(fd);
-        return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+        return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
     }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
+    return fd;
+}
+
+/* Reads the whole regular file fd of size st_size, and closes it. 0, or -errno. *buf is
+ * malloc'ed and NUL-terminated. */
+static int read_fd(int fd, const struct stat *st, unsigned char **buf, size_t *len)
+{
+    size_t cap = (size_t)st->st_size + 1, n = 0;
     unsigned char *p = malloc(cap);
     if (!p) {
         close(fd);
@@ -137,7 +189,7 @@ static int read_at(int dirfd, const char *path, unsigned char **buf, size_t *len
     for (;;) {
         /* A regular file's size is known: stop at it instead of asking for EOF (one read
          * per migration instead of two). */
-        if (n == (size_t)st.st_size)
+        if (n == (size_t)st->st_size)
             break;
         if (n + 1 >= cap) {
             unsigned char *q = realloc(p, cap * 2);
@@ -167,6 +219,76 @@ static int read_at(int dirfd, const char *path, unsigned char **buf, size_t *len
     *buf = p;
     *len = n;
     return 0;
+}
+
+/* Reads a whole file relative to dirfd. 0, or -errno. *buf is malloc'ed and NUL-terminated. */
+static int read_at(int dirfd, const char *path, unsigned char **buf, size_t *len)
+{
+    struct stat st;
+    int fd = open_regular(dirfd, path, &st);
+    return fd < 0 ? fd : read_fd(fd, &st, buf, len);
+}
+
+/* Hashes fd to its end into m's checksums, and closes it. 0, or -errno. */
+static int digest_fd(int fd, struct migration_local *m)
+{
+    /* On the heap: the folder is read on libuv's thread pool. */
+    enum { CHUNK = 1 << 16 };
+    unsigned char *chunk = malloc(CHUNK);
+    struct migrations_digest d;
+    if (!chunk || migrations_digest_begin(&d) < 0) {
+        free(chunk);
+        close(fd);
+        return -ENOMEM;
+    }
+    int rc = 0;
+    for (;;) {
+        ssize_t r = read(fd, chunk, CHUNK);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            rc = -errno;
+            break;
+        }
+        if (r == 0)
+            break;
+        migrations_digest_update(&d, chunk, (size_t)r);
+    }
+    close(fd);
+    free(chunk);
+    migrations_digest_final(&d, m);
+    if (rc < 0)
+        m->checksum[0] = m->checksum_lf[0] = m->checksum_crlf[0] = '\0';
+    return rc;
+}
+
+/* Adds the migration in folder name of dirfd: its migration.sql kept or hashed (see
+ * MIGRATIONS_KEEP_MAX), or the reason it cannot be read. 0, or -ENOMEM. */
+static int add_migration(struct migration_list *list, int dirfd, const char *name)
+{
+    struct migration_local *m = list_push(list, name);
+    if (!m)
+        return -ENOMEM;
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/migration.sql", name) >= sizeof path) {
+        m->script_errno = ENAMETOOLONG;
+        return 0;
+    }
+    struct stat st;
+    int fd = open_regular(dirfd, path, &st);
+    int rc;
+    if (fd < 0) {
+        rc = fd;
+    } else if (st.st_size > MIGRATIONS_KEEP_MAX) {
+        rc = digest_fd(fd, m);
+    } else {
+        rc = read_fd(fd, &st, &m->script, &m->script_len);
+        if (rc == 0)
+            migrations_checksum(m->script, m->script_len, m->checksum);
+    }
+    if (rc < 0)
+        m->script_errno = -rc;
+    return rc == -ENOMEM ? rc : 0;
 }
 
 int migrations_read_dir(const char *dir, struct migration_list *out, char *err, size_t errlen)
@@ -226,18 +348,7 @@ int migrations_read_dir(const char *dir, struct migration_list *out, char *err, 
         }
         if (!is_dir)
             continue;
-        char path[4096];
-        if ((size_t)snprintf(path, sizeof path, "%s/migration.sql", de->d_name) >= sizeof path)
-            continue;
-        unsigned char *script = NULL;
-        size_t len = 0;
-        int sr = read_at(dfd, path, &script, &len);
-        if (sr == -ENOMEM) {
-            rc = -ENOMEM;
-            break;
-        }
-        rc = migrations_list_add(&list, de->d_name, sr == 0 ? script : NULL, len, -sr);
-        free(script);
+        rc = add_migration(&list, dfd, de->d_name);
         if (rc < 0)
             break;
     }
@@ -600,6 +711,135 @@ bool migrations_checksum_matches(const void *script, size_t len, const char *sto
     return false;
 }
 
+/* Hashes s[0..len) into h with every byte c turned into "\r\n" (c = '\n'). */
+static void update_lf_to_crlf(struct hash *h, const unsigned char *s, size_t len, bool *seen)
+{
+    const unsigned char *end = s + len, *nl;
+    while ((nl = memchr(s, '\n', (size_t)(end - s)))) {
+        hash_update(h, s, (size_t)(nl - s));
+        hash_update(h, "\r\n", 2);
+        *seen = true;
+        s = nl + 1;
+    }
+    hash_update(h, s, (size_t)(end - s));
+}
+
+int migrations_digest_begin(struct migrations_digest *d)
+{
+    memset(d, 0, sizeof *d);
+    if (hash_begin(&d->raw) < 0)
+        return -ENOMEM;
+    if (hash_begin(&d->lf) < 0) {
+        hash_abort(&d->raw);
+        return -ENOMEM;
+    }
+    if (hash_begin(&d->crlf) < 0) {
+        hash_abort(&d->raw);
+        hash_abort(&d->lf);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void migrations_digest_update(struct migrations_digest *d, const void *data, size_t len)
+{
+    const unsigned char *s = data, *end = s + len;
+    if (!len)
+        return;
+    d->len += len;
+    hash_update(&d->raw, s, len);
+    update_lf_to_crlf(&d->crlf, s, len, &d->has_lf);
+
+    /* CRLF to LF: a CR is written once the byte after it is known, which may be in the next
+     * piece. */
+    if (d->cr_pending) {
+        d->cr_pending = false;
+        if (*s == '\n')
+            d->has_crlf = true; /* the LF goes out with the span below; the CR is dropped */
+        else
+            hash_update(&d->lf, "\r", 1);
+    }
+    const unsigned char *span = s, *cr;
+    while ((cr = memchr(s, '\r', (size_t)(end - s)))) {
+        if (cr + 1 == end) {
+            hash_update(&d->lf, span, (size_t)(cr - span));
+            d->cr_pending = true;
+            return;
+        }
+        if (cr[1] == '\n') {
+            hash_update(&d->lf, span, (size_t)(cr - span));
+            d->has_crlf = true;
+            span = cr + 1;
+        }
+        s = cr + 1;
+    }
+    hash_update(&d->lf, span, (size_t)(end - span));
+}
+
+void migrations_digest_final(struct migrations_digest *d, struct migration_local *m)
+{
+    if (d->cr_pending)
+        hash_update(&d->lf, "\r", 1);
+    hash_final(&d->raw, m->checksum);
+    /* A variant identical to the file is no variant (as migrations_checksum_matches()). */
+    if (d->has_crlf)
+        hash_final(&d->lf, m->checksum_lf);
+    else
+        hash_abort(&d->lf), m->checksum_lf[0] = '\0';
+    if (d->has_lf)
+        hash_final(&d->crlf, m->checksum_crlf);
+    else
+        hash_abort(&d->crlf), m->checksum_crlf[0] = '\0';
+    m->script_len = d->len;
+}
+
+bool migrations_local_matches(const struct migration_local *m, const char *stored)
+{
+    if (m->script_errno)
+        return false;
+    if (m->script)
+        return migrations_checksum_matches(m->script, m->script_len, stored);
+    bool legacy = stored[0] && strlen(stored) != MIGRATIONS_CHECKSUM_LEN;
+    return (m->checksum[0] && digest_matches(m->checksum, stored, legacy)) ||
+           (m->checksum_lf[0] && digest_matches(m->checksum_lf, stored, legacy)) ||
+           (m->checksum_crlf[0] && digest_matches(m->checksum_crlf, stored, legacy));
+}
+
+int migrations_load_script(const char *dir, const struct migration_local *m,
+                           const unsigned char **script, size_t *len, unsigned char **owned,
+                           char *err, size_t errlen)
+{
+    *owned = NULL;
+    if (m->script) {
+        *script = m->script;
+        *len = m->script_len;
+        return 0;
+    }
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/migration.sql", dir, m->name);
+    unsigned char *buf = NULL;
+    size_t n = 0;
+    int rc = read_at(AT_FDCWD, path, &buf, &n);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-rc));
+        return rc;
+    }
+    /* What is applied must be what was compared: an editor saving it since then would
+     * otherwise have its new content recorded under the old checksum. */
+    char hex[MIGRATIONS_CHECKSUM_LEN + 1];
+    migrations_checksum(buf, n, hex);
+    if (strcmp(hex, m->checksum) != 0) {
+        free(buf);
+        snprintf(err, errlen, "'%s' changed while devinit was deploying it: run devinit again",
+                 path);
+        return -ESTALE;
+    }
+    *script = buf;
+    *len = n;
+    *owned = buf;
+    return 0;
+}
+
 /* --- classification ----------------------------------------------------------------- */
 
 void migrations_report_free(struct migrations_report *rep)
@@ -693,8 +933,7 @@ int migrations_classify(const struct migration_list *list, const struct migratio
          * diagnose_migration_history.rs), so a migration fixed after `migrate resolve
          * --rolled-back` and deployed again would look edited there; the rows that count
          * are the ones not rolled back. */
-        if (!m->script_errno && !migrations_checksum_matches(m->script, m->script_len,
-                                                             row->checksum ? row->checksum : ""))
+        if (!m->script_errno && !migrations_local_matches(m, row->checksum ? row->checksum : ""))
             flags[i] |= MISMATCH;
     }
 
@@ -804,6 +1043,19 @@ void migrations_judge(const struct migrations_report *rep, const struct migratio
                       plural((size_t)rep->other_tables, "table", "tables"));
     }
 
+    /* Refused before anything is applied: the INSERT of its row would fail halfway through
+     * the deploy. */
+    for (size_t k = 0; k < rep->nto_apply; k++) {
+        const struct migration_local *m = &list->items[rep->to_apply[k]];
+        if (m->name_issues & MIGRATION_NAME_NOT_UTF8) {
+            add_issue(j, deploy,
+                      "migration folder '%s' in '%s' is not named in UTF-8, which "
+                      "_prisma_migrations cannot store: %srename the folder (its name is the "
+                      "migration's name)",
+                      m->name, dir, deploy ? "" : "deploy would refuse it; ");
+            break;
+        }
+    }
     if (deploy) {
         for (size_t k = 0; k < rep->nto_apply; k++) {
             const struct migration_local *m = &list->items[rep->to_apply[k]];

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "hash.h"
 
 #define MIGRATIONS_CHECKSUM_LEN 64
 /* Prisma's advisory lock key for Migrate (flavour/postgres.rs). */
@@ -19,24 +20,38 @@
 /* What read_provider_from_lock_file() answers when no line starts with "provider". */
 #define MIGRATIONS_PROVIDER_NOT_FOUND "<PROVIDER NOT FOUND>"
 
+/* A migration.sql up to this size is kept in memory; a larger one is hashed while it is read
+ * and read again only to be applied, so a huge file costs its size once, at deploy. */
+#define MIGRATIONS_KEEP_MAX (1024 * 1024)
+
 /* One directory of the migrations folder. */
 struct migration_local {
-    char *name;            /* the folder's name: the migration's name */
-    unsigned char *script; /* migration.sql's bytes (NUL-terminated for convenience) */
+    char *name; /* the folder's name: the migration's name */
+    /* migration.sql's bytes (NUL-terminated for convenience); NULL when it could not be read
+     * (script_errno says why) or was larger than MIGRATIONS_KEEP_MAX (script_errno 0: the
+     * checksums below stand for it, migrations_load_script() reads it). */
+    unsigned char *script;
     size_t script_len;
     int script_errno; /* 0 when migration.sql was read, else why not (ENOENT...) */
     char checksum[MIGRATIONS_CHECKSUM_LEN + 1]; /* hex sha256 of the bytes; "" without script */
-    unsigned name_issues;                       /* MIGRATION_NAME_* */
+    /* A file not kept: the sha256 with every CRLF turned into LF ("" when it has no CRLF),
+     * and with every LF turned into CRLF ("" when it has no LF). */
+    char checksum_lf[MIGRATIONS_CHECKSUM_LEN + 1];
+    char checksum_crlf[MIGRATIONS_CHECKSUM_LEN + 1];
+    unsigned name_issues; /* MIGRATION_NAME_* */
 };
 
 enum {
     MIGRATION_NAME_CHARS = 1u << 0,      /* a byte outside [0-9a-z_] */
     MIGRATION_NAME_SAME_STAMP = 1u << 1, /* its leading timestamp is another one's too */
+    /* not valid UTF-8: PostgreSQL refuses it in migration_name (and Prisma, reading the
+     * folder through Node, would record U+FFFD in its place) */
+    MIGRATION_NAME_NOT_UTF8 = 1u << 2,
 };
 
 struct migration_list {
     struct migration_local *items; /* sorted by name, bytewise */
-    size_t count;
+    size_t count, cap;
     bool dir_exists;
     /* The provider of migration_lock.toml as Prisma reads it; NULL when there is no file. */
     char *lock_provider;
@@ -85,7 +100,7 @@ void migrations_lock_provider(const char *text, size_t len, char *out, size_t ou
  * expression devinit cannot evaluate. Pure. */
 int migrations_config_path(const char *text, size_t len, char *out, size_t outlen);
 
-/* Name issues of one name (MIGRATION_NAME_CHARS only; SAME_STAMP needs the list). */
+/* Name issues of one name (all but SAME_STAMP, which needs the list). */
 unsigned migrations_name_check(const char *name);
 
 /* hex(sha256(script)), 64 lowercase digits. */
@@ -96,6 +111,34 @@ void migrations_checksum(const void *script, size_t len, char hex[MIGRATIONS_CHE
  * (literally: an existing CRLF becomes CR CR LF); a stored value whose length is not 64 is
  * compared with the legacy unpadded rendering ("%x" per byte). Case-sensitive. */
 bool migrations_checksum_matches(const void *script, size_t len, const char *stored);
+
+/* Streaming form of the three checksums migrations_checksum_matches() compares, for a file
+ * read in pieces of any size. */
+struct migrations_digest {
+    struct hash raw, lf, crlf;
+    bool cr_pending; /* the last piece ended with CR: the next decides if it was CRLF */
+    bool has_crlf, has_lf;
+    size_t len;
+};
+
+/* 0 or -ENOMEM. migrations_digest_final() must follow. */
+int migrations_digest_begin(struct migrations_digest *d);
+void migrations_digest_update(struct migrations_digest *d, const void *data, size_t len);
+/* Writes checksum, checksum_lf, checksum_crlf and script_len of m; frees the contexts. */
+void migrations_digest_final(struct migrations_digest *d, struct migration_local *m);
+
+/* Whether a stored checksum matches m's migration.sql, under the rules of
+ * migrations_checksum_matches(), whether the file is kept or only its checksums. False when
+ * it has no migration.sql. */
+bool migrations_local_matches(const struct migration_local *m, const char *stored);
+
+/* m's migration.sql, read from dir/<name>/migration.sql when it was not kept, and checked to
+ * be the file that was hashed. 0 with *script (NUL-terminated) and *len, and *owned set to
+ * what the caller frees (NULL when the kept copy is returned); or -errno with a one-line
+ * message in err (-ESTALE: the file changed since it was read). */
+int migrations_load_script(const char *dir, const struct migration_local *m,
+                           const unsigned char **script, size_t *len, unsigned char **owned,
+                           char *err, size_t errlen);
 
 /* One row of _prisma_migrations, in `ORDER BY started_at` order. Strings are borrowed. */
 struct migration_row {

@@ -101,6 +101,8 @@ struct migst {
     /* deploy */
     size_t next;    /* index into rep.to_apply */
     size_t current; /* index into list.items */
+    const unsigned char *script;  /* current's migration.sql */
+    unsigned char *script_owned;  /* the same when loaded for the deploy, else NULL */
     char row_id[37];
     char failure[LOGS_MAX + 1024]; /* the logs of a failed script */
     char failure_line[512];
@@ -898,8 +900,12 @@ static void on_inserted(struct pgconn *c, int status, PGresult *const *res, size
     }
     log_info(NAME, "applying '%s'", mig->name);
     m->phase = PH_SCRIPT;
-    /* The whole file as one simple-protocol query, as Prisma's apply_migration_script(). */
-    if (query(m, (const char *)mig->script, 0, NULL, on_script) < 0)
+    /* The whole file as one simple-protocol query, as Prisma's apply_migration_script().
+     * libpq copies it into its output buffer: a loaded copy can go at once. */
+    int rc = query(m, (const char *)m->script, 0, NULL, on_script);
+    free(m->script_owned);
+    m->script_owned = NULL;
+    if (rc < 0)
         finish_deploy(m, EXIT_SOFTWARE, "cannot send the script of '%s'", mig->name);
 }
 
@@ -922,6 +928,16 @@ static void apply_next(struct migst *m)
                       "cannot read '%s/%s/migration.sql': %s (Prisma error P3015): restore "
                       "the file",
                       m->shown, mig->name, strerror(mig->script_errno));
+        return;
+    }
+    /* Read (a file too large to keep since the check) before its row exists: a file that
+     * cannot be read or has changed leaves no row behind. */
+    char err[PATH_MAX + 128];
+    size_t len;
+    if (migrations_load_script(m->dir, mig, &m->script, &len, &m->script_owned, err,
+                               sizeof err) < 0) {
+        finish_deploy(m, EXIT_MIGRATIONS, "migration '%s' cannot be applied: %s", mig->name,
+                      err);
         return;
     }
     if (uuid_v4(m->row_id) < 0) {
@@ -1056,6 +1072,7 @@ static void migrate_cleanup(struct step_run *r)
     if (m->work_pending)
         return;
     free_rows(m);
+    free(m->script_owned);
     if (m->have_rep)
         migrations_report_free(&m->rep);
     migrations_list_free(&m->list);

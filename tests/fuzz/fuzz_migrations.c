@@ -379,6 +379,27 @@ NOCOV static bool checksum_spec(const struct migration_list *l, const char *spec
     return true;
 }
 
+/* The checksums of a file too large to keep, computed in pieces of the given size. */
+NOCOV static void streamed(const unsigned char *s, size_t n, size_t piece,
+                           struct migration_local *out)
+{
+    struct migrations_digest d;
+    memset(out, 0, sizeof *out);
+    CHECK(migrations_digest_begin(&d) == 0);
+    for (size_t off = 0; off < n; off += piece)
+        migrations_digest_update(&d, s + off, n - off < piece ? n - off : piece);
+    migrations_digest_final(&d, out);
+}
+
+/* Whole-buffer and streamed rules give one answer. */
+NOCOV static bool matches(const unsigned char *s, size_t n, const struct migration_local *sm,
+                          const char *stored)
+{
+    bool whole = migrations_checksum_matches(s, n, stored);
+    CHECK(migrations_local_matches(sm, stored) == whole);
+    return whole;
+}
+
 /* migrations_checksum_matches() against variants made by hand. */
 NOCOV static void check_checksums(const struct migration_local *m, bool case_too)
 {
@@ -386,11 +407,14 @@ NOCOV static void check_checksums(const struct migration_local *m, bool case_too
         return;
     const unsigned char *s = m->script;
     size_t n = m->script_len;
+    struct migration_local sm;
+    streamed(s, n, 1 + n % 7, &sm);
+    CHECK(sm.script_len == n && !strcmp(sm.checksum, m->checksum));
     CHECK(strlen(m->checksum) == MIGRATIONS_CHECKSUM_LEN);
-    CHECK(migrations_checksum_matches(s, n, m->checksum));
+    CHECK(matches(s, n, &sm, m->checksum));
     char other[MIGRATIONS_CHECKSUM_LEN + 1];
     legacy(m->checksum, other, sizeof other);
-    CHECK(migrations_checksum_matches(s, n, other));
+    CHECK(matches(s, n, &sm, other));
     /* A file saved with other line endings still matches what was applied. */
     static const char *const variants[][2] = {{"\r\n", "\n"}, {"\n", "\r\n"}};
     for (size_t i = 0; i < 2; i++) {
@@ -399,7 +423,7 @@ NOCOV static void check_checksums(const struct migration_local *m, bool case_too
         if (!v)
             continue;
         migrations_checksum(v, vlen, other);
-        CHECK(migrations_checksum_matches(s, n, other));
+        CHECK(matches(s, n, &sm, other));
         free(v);
     }
     /* A real edit does not match; nor does another case of the same digits. */
@@ -408,7 +432,7 @@ NOCOV static void check_checksums(const struct migration_local *m, bool case_too
         memcpy(edited, s, n);
         edited[n] = 'x';
         migrations_checksum(edited, n + 1, other);
-        CHECK(!migrations_checksum_matches(s, n, other));
+        CHECK(!matches(s, n, &sm, other));
         free(edited);
     }
     snprintf(other, sizeof other, "%s", m->checksum);
@@ -419,7 +443,7 @@ NOCOV static void check_checksums(const struct migration_local *m, bool case_too
             letters = true;
         }
     if (letters && case_too)
-        CHECK(!migrations_checksum_matches(s, n, other));
+        CHECK(!matches(s, n, &sm, other));
 }
 
 NOCOV static bool in(const char *const *arr, size_t n, const char *name)
@@ -571,7 +595,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (i)
             CHECK(strcmp(list.items[i - 1].name, m->name) < 0);
         CHECK(migrations_list_find(&list, m->name) == (long)i);
-        CHECK((m->name_issues & MIGRATION_NAME_CHARS) == migrations_name_check(m->name));
+        CHECK((m->name_issues & ~(unsigned)MIGRATION_NAME_SAME_STAMP) ==
+              migrations_name_check(m->name));
+        /* Not UTF-8 is a case of a byte outside [0-9a-z_]. */
+        CHECK(!(m->name_issues & MIGRATION_NAME_NOT_UTF8) ||
+              (m->name_issues & MIGRATION_NAME_CHARS));
         /* Same stamp: "<digits>_" shared with another name. */
         size_t st = strspn(m->name, "0123456789");
         bool same = false;

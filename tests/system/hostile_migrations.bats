@@ -80,7 +80,7 @@ PY
     [[ "$MIGRATE" == *"\"applied\": [\"$name\"]"* ]]
 }
 
-@test "a folder name that is not UTF-8 keeps check --json valid, and its deploy stops with no row and no app" {
+@test "a folder name that is not UTF-8 keeps check --json valid, and deploy refuses it before applying anything" {
     add_migration 20240101000000_ok 'CREATE TABLE ok (id int);'
     bad=$'20240102000000_caf\xe9'
     add_migration "$bad" 'CREATE TABLE latin1 (id int);'
@@ -88,13 +88,15 @@ PY
     [ "$STATUS" -eq 0 ]
     # The byte that is not UTF-8 became U+FFFD; the document is readable.
     [[ "$MIGRATE" == *'"pending": ["20240101000000_ok", "20240102000000_caf\ufffd"]'* ]]
+    [[ "$(cat check.err)" == *"is not named in UTF-8, which _prisma_migrations cannot store: deploy would refuse it; rename the folder"* ]]
     run env DEVINIT_MIGRATE_MODE=deploy "$DEVINIT" --only=wait,migrate -- touch app-ran
     echo "$output"
-    [ "$status" -ne 0 ]
+    [ "$status" -eq 65 ]
     [ ! -e app-ran ]
-    [[ "$output" == *"invalid byte sequence for encoding \"UTF8\": 0xe9"* ]]
-    # The migration before it was applied; for this one nothing was written.
-    [ "$(sql -c "SELECT migration_name FROM _prisma_migrations")" = "20240101000000_ok" ]
+    [[ "$output" == *"migration folder '$bad' in '$M' is not named in UTF-8"* ]]
+    # Refused before anything was applied: no half-done deploy.
+    [ -z "$(sql -c "SELECT migration_name FROM _prisma_migrations")" ]
+    [ -z "$(sql -c "SELECT to_regclass('public.ok')")" ]
     [ -z "$(sql -c "SELECT to_regclass('public.latin1')")" ]
 }
 
@@ -202,11 +204,7 @@ PY
 }
 
 @test "checking a 100 MB migration.sql keeps devinit's peak memory under 50 MB" {
-    # Known limit, kept as a test so it fails again when the skip goes: migrations_read_dir
-    # holds every migration.sql in memory twice (205 MB peak here). The fix: hash each file
-    # while reading it (raw, CRLF and LF variants), keep only the digests, and load a script
-    # when it is applied.
-    skip "known limit: the migrations reader keeps each migration.sql in memory (205 MB peak)"
+    # A file over 1 MiB is hashed while it is read (raw, CRLF and LF variants) and not kept.
     big_migration
     create_table
     applied 20240101000000_big
@@ -216,4 +214,27 @@ PY
     kb=$(echo "$output" | awk '/^max-rss-kb/ {print $2}')
     echo "# check of a 100 MB migration.sql: VmHWM $kb kB" >&3
     [ "$kb" -lt 51200 ]
+}
+
+@test "a 100 MB migration.sql is deployed from the file, its checksum recorded as Prisma would" {
+    big_migration
+    run env DEVINIT_MIGRATE_MODE=deploy "$DEVINIT" --only=wait,migrate -- touch app-ran
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ -e app-ran ]
+    [ "$(sql -c "SELECT checksum FROM _prisma_migrations WHERE finished_at IS NOT NULL")" = \
+        "$(sha256sum "$M/20240101000000_big/migration.sql" | cut -d' ' -f1)" ]
+    [ "$(sql -c "SELECT to_regclass('public.big')")" = big ]
+}
+
+@test "a migration named with control characters and a newline is shown escaped, on one line" {
+    bad=$'20240101000000_a\e[31mred\nnext'
+    add_migration "$bad" 'CREATE TABLE esc (id int);'
+    run "$DEVINIT" check --only=wait,migrate
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"'20240101000000_a\x1b[31mred next'"* ]]
+    [[ "$output" != *$'\e'* ]]
+    # The newline in the name started no line of its own.
+    [[ "$output" != *$'\n'"next"* ]]
 }

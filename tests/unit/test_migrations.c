@@ -542,6 +542,155 @@ static void test_migrations_judge_deploy_missing_script(void **state)
     migrations_list_free(&l);
 }
 
+/* The streamed checksums agree with migrations_checksum_matches() on every variant, however
+ * the file is cut into pieces (a CR at the end of a piece, an LF at the start of the next). */
+static void digest_in_pieces(const char *text, size_t piece, struct migration_local *m)
+{
+    struct migrations_digest d;
+    assert_int_equal(migrations_digest_begin(&d), 0);
+    size_t len = strlen(text);
+    for (size_t off = 0; off < len; off += piece)
+        migrations_digest_update(&d, text + off, len - off < piece ? len - off : piece);
+    memset(m, 0, sizeof *m);
+    migrations_digest_final(&d, m);
+    assert_int_equal(m->script_len, len);
+}
+
+static void test_migrations_digest_streamed_matches_whole(void **state)
+{
+    const char *texts[] = {"", "hello", "a\r\nb\r\n", "a\nb\n", "a\r\nb\nc", "\r", "\r\r\n",
+                           "x\r", "\n\r\n\r", "mixed\r\r\n\n\r\n\rend"};
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        const char *text = texts[t];
+        size_t len = strlen(text);
+        /* Every stored form the whole-buffer rules accept, and one they refuse. */
+        char variants[3][MIGRATIONS_CHECKSUM_LEN + 1];
+        migrations_checksum(text, len, variants[0]);
+        char lf[64] = "", crlf[128] = "";
+        for (size_t i = 0, o = 0; i <= len; i++)
+            if (!(text[i] == '\r' && text[i + 1] == '\n'))
+                lf[o++] = text[i];
+        for (size_t i = 0, o = 0; i <= len; i++) {
+            if (text[i] == '\n')
+                crlf[o++] = '\r';
+            crlf[o++] = text[i];
+        }
+        migrations_checksum(lf, strlen(lf), variants[1]);
+        migrations_checksum(crlf, strlen(crlf), variants[2]);
+        for (size_t piece = 1; piece <= len + 1; piece++) {
+            struct migration_local m;
+            digest_in_pieces(text, piece, &m);
+            assert_string_equal(m.checksum, variants[0]);
+            for (int v = 0; v < 3; v++) {
+                assert_true(migrations_checksum_matches(text, len, variants[v]));
+                assert_true(migrations_local_matches(&m, variants[v]));
+            }
+            assert_false(migrations_local_matches(&m, HELLO_SHA) && strcmp(text, "hello"));
+            assert_false(migrations_local_matches(&m, ""));
+        }
+    }
+    /* Legacy renderings are accepted for streamed files too. */
+    struct migration_local m;
+    digest_in_pieces("hello", 2, &m);
+    assert_true(migrations_local_matches(&m, HELLO_LEGACY));
+}
+
+static void test_migrations_read_dir_streams_large_files(void **state)
+{
+    mkd("m");
+    mkd("m/01_big");
+    mkd("m/02_small");
+    put("m/02_small/migration.sql", "SELECT 1;\r\n");
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/m/01_big/migration.sql", tmpdir);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    size_t size = MIGRATIONS_KEEP_MAX + 12345;
+    char *body = malloc(size + 1);
+    assert_non_null(body);
+    for (size_t i = 0; i < size; i++)
+        body[i] = (i % 100 == 98) ? '\r' : (i % 100 == 99) ? '\n' : 'x';
+    body[size] = '\0';
+    fwrite(body, 1, size, f);
+    fclose(f);
+
+    struct migration_list l;
+    char err[256] = "", dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/m", tmpdir);
+    assert_int_equal(migrations_read_dir(dir, &l, err, sizeof err), 0);
+    assert_int_equal(l.count, 2);
+    const struct migration_local *big = &l.items[0], *small = &l.items[1];
+    assert_null(big->script);
+    assert_int_equal(big->script_errno, 0);
+    assert_int_equal(big->script_len, size);
+    assert_non_null(small->script);
+    char hex[MIGRATIONS_CHECKSUM_LEN + 1];
+    migrations_checksum(body, size, hex);
+    assert_string_equal(big->checksum, hex);
+    assert_true(migrations_local_matches(big, hex));
+    /* The file checked out with LF endings was recorded as such. */
+    char *lf = malloc(size);
+    size_t o = 0;
+    for (size_t i = 0; i < size; i++)
+        if (body[i] != '\r')
+            lf[o++] = body[i];
+    migrations_checksum(lf, o, hex);
+    assert_true(migrations_local_matches(big, hex));
+
+    /* Loaded for the deploy: the same bytes, or ESTALE once the file has changed. */
+    const unsigned char *script;
+    size_t len;
+    unsigned char *owned;
+    assert_int_equal(migrations_load_script(dir, big, &script, &len, &owned, err, sizeof err), 0);
+    assert_int_equal(len, size);
+    assert_memory_equal(script, body, size);
+    assert_ptr_equal(script, owned);
+    free(owned);
+    assert_int_equal(migrations_load_script(dir, small, &script, &len, &owned, err, sizeof err),
+                     0);
+    assert_null(owned);
+    assert_ptr_equal(script, small->script);
+    f = fopen(path, "ab");
+    fputc('y', f);
+    fclose(f);
+    assert_int_equal(migrations_load_script(dir, big, &script, &len, &owned, err, sizeof err),
+                     -ESTALE);
+    assert_non_null(strstr(err, "changed while devinit was deploying it"));
+    free(lf);
+    free(body);
+    migrations_list_free(&l);
+}
+
+static void test_migrations_name_not_utf8(void **state)
+{
+    assert_int_equal(migrations_name_check("20240101000000_init"), 0);
+    assert_int_equal(migrations_name_check("20240101000000_caf\xc3\xa9"), MIGRATION_NAME_CHARS);
+    assert_int_equal(migrations_name_check("20240101000000_caf\xe9"),
+                     MIGRATION_NAME_CHARS | MIGRATION_NAME_NOT_UTF8);
+    /* An overlong '/', a surrogate, beyond U+10FFFF, a truncated sequence. */
+    const char *bad[] = {"a\xc0\xaf", "a\xed\xa0\x80", "a\xf4\x90\x80\x80", "a\xe2\x82"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_true(migrations_name_check(bad[i]) & MIGRATION_NAME_NOT_UTF8);
+    assert_false(migrations_name_check("a\xf0\x9f\x98\x80") & MIGRATION_NAME_NOT_UTF8);
+
+    /* Deploy refuses before applying anything; check warns that it would. */
+    struct migration_list l = {0};
+    assert_int_equal(migrations_list_add(&l, "01_ok", "A", 1, 0), 0);
+    assert_int_equal(migrations_list_add(&l, "02_caf\xe9", "B", 1, 0), 0);
+    migrations_list_sort(&l);
+    struct migrations_judgement j;
+    judge(&l, NULL, 0, true, 0, MIGRATE_DEPLOY, POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_FAIL,
+          &j);
+    assert_int_equal(j.verdict, MIGRATIONS_FAIL);
+    assert_int_equal(j.exit_code, EXIT_MIGRATIONS);
+    assert_true(has_issue(&j, "not named in UTF-8", true));
+    judge(&l, NULL, 0, true, 0, MIGRATE_CHECK, POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_FAIL,
+          &j);
+    assert_int_equal(j.verdict, MIGRATIONS_WARN);
+    assert_true(has_issue(&j, "deploy would refuse it", false));
+    migrations_list_free(&l);
+}
+
 static void test_migrations_name_list_truncates(void **state)
 {
     const char *names[] = {"a", "b", "c", "d"};
@@ -571,6 +720,10 @@ int main(void)
         cmocka_unit_test(test_migrations_judge_defaults),
         cmocka_unit_test(test_migrations_judge_deploy_missing_script),
         cmocka_unit_test(test_migrations_name_list_truncates),
+        cmocka_unit_test(test_migrations_digest_streamed_matches_whole),
+        cmocka_unit_test_setup_teardown(test_migrations_read_dir_streams_large_files, setup,
+                                        teardown),
+        cmocka_unit_test(test_migrations_name_not_utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
