@@ -422,27 +422,30 @@ static void js_skip(struct jstok *t)
     }
 }
 
-/* Reads a string literal at t->p into out (escapes kept simple: \x is x). false when the
- * token is not a plain literal (a template with ${}). */
-static bool js_string(struct jstok *t, char *out, size_t outlen)
+/* Reads a string literal at t->p into out (escapes kept simple: \x is x). 0; -EINVAL when
+ * the token is not a plain literal (a template with ${}); -ENAMETOOLONG when it does not fit
+ * (out then holds its start). */
+static int js_string(struct jstok *t, char *out, size_t outlen)
 {
     char q = *t->p++;
     size_t o = 0;
-    bool plain = true;
+    int rc = 0;
     while (t->p < t->end && *t->p != q) {
         char c = *t->p++;
         if (c == '\\' && t->p < t->end)
             c = *t->p++;
         else if (q == '`' && c == '$' && t->p < t->end && *t->p == '{')
-            plain = false;
-        if (out && o + 1 < outlen)
+            rc = -EINVAL;
+        if (o + 1 < outlen)
             out[o++] = c;
+        else if (out && !rc)
+            rc = -ENAMETOOLONG;
     }
     if (t->p < t->end)
         t->p++;
-    if (out && outlen)
+    if (outlen)
         out[o] = '\0';
-    return plain;
+    return rc;
 }
 
 static bool js_ident(const struct jstok *t, const char *word)
@@ -485,7 +488,7 @@ static int js_path_value(struct jstok *t, char *out, size_t outlen)
     if (t->p >= t->end)
         return -EINVAL;
     if (*t->p == '"' || *t->p == '\'' || *t->p == '`')
-        return js_string(t, out, outlen) ? 0 : -EINVAL;
+        return js_string(t, out, outlen);
     if (js_ident(t, "path")) {
         t->p += 4;
         js_skip(t);
@@ -509,12 +512,15 @@ static int js_path_value(struct jstok *t, char *out, size_t outlen)
             return -EINVAL;
         if (*t->p == ')')
             break;
-        char part[1024];
-        if (!(*t->p == '"' || *t->p == '\'' || *t->p == '`') || !js_string(t, part, sizeof part))
+        char part[PATH_MAX];
+        if (!(*t->p == '"' || *t->p == '\'' || *t->p == '`'))
             return -EINVAL;
+        int rc = js_string(t, part, sizeof part);
+        if (rc < 0)
+            return rc;
         int w = snprintf(out + o, outlen - o, "%s%s", o ? "/" : "", part);
         if (w < 0 || (size_t)w >= outlen - o)
-            return -EINVAL;
+            return -ENAMETOOLONG;
         o += (size_t)w;
         js_skip(t);
         if (t->p < t->end && *t->p == ',')
@@ -607,6 +613,11 @@ void migrations_find_dir(const struct config *cfg, char *out, size_t outlen)
                     log_warn("migrate",
                              "cannot evaluate migrations.path in '%s': set [migrate] dir to "
                              "the same folder",
+                             conf);
+                } else if (r == -ENAMETOOLONG) {
+                    log_warn("migrate",
+                             "migrations.path in '%s' is longer than a path can be: ignored; "
+                             "set [migrate] dir to the folder",
                              conf);
                 }
             }
@@ -1104,11 +1115,15 @@ void migrations_judge(const struct migrations_report *rep, const struct migratio
     }
     if (rep->nunreadable) {
         migrations_name_list(rep->unreadable, rep->nunreadable, LIST_MAX, names, sizeof names);
+        /* Missing or there but unreadable (permissions, a FIFO, a loop): say which. */
+        long first = migrations_list_find(list, rep->unreadable[0]);
+        int why = first >= 0 ? list->items[first].script_errno : ENOENT;
         add_issue(j, edited == POLICY_FAIL,
-                  "%zu applied %s no migration.sql in '%s': %s (Prisma error P3015): restore "
-                  "the file from version control",
+                  "%zu applied %s no readable migration.sql in '%s': %s (%s%s) (Prisma error "
+                  "P3015): restore the file from version control%s",
                   rep->nunreadable, plural(rep->nunreadable, "migration has", "migrations have"),
-                  dir, names);
+                  dir, names, rep->nunreadable > 1 ? "the first: " : "", strerror(why),
+                  why == ENOENT ? "" : " or make it a readable file");
     }
     if (rep->nmissing_locally) {
         migrations_name_list(rep->missing_locally, rep->nmissing_locally, LIST_MAX, names,

@@ -97,7 +97,7 @@ void migrations_lock_provider(const char *text, size_t len, char *out, size_t ou
  * where the value is a string literal or path.join()/join() of string literals (joined with
  * '/'). Comments and other strings are skipped. 0 with the path as written (relative to the
  * config file's directory); -ENOENT when there is no such key; -EINVAL when its value is an
- * expression devinit cannot evaluate. Pure. */
+ * expression devinit cannot evaluate; -ENAMETOOLONG when it does not fit in out. Pure. */
 int migrations_config_path(const char *text, size_t len, char *out, size_t outlen);
 
 /* Name issues of one name (all but SAME_STAMP, which needs the list). */

@@ -191,6 +191,12 @@ static void test_migrations_config_path_forms(void **state)
     assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), -EINVAL);
     t = "const s = \"migrations: { path: 'in a string' }\"; export default {}";
     assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), -ENOENT);
+    /* Too long for out: refused, never cut to a shorter (other) folder. */
+    t = "export default { migrations: { path: 'a/very/long/migrations/folder' } }";
+    char small[8];
+    assert_int_equal(migrations_config_path(t, strlen(t), small, sizeof small), -ENAMETOOLONG);
+    t = "export default { migrations: { path: join('prisma', 'migrations') } }";
+    assert_int_equal(migrations_config_path(t, strlen(t), small, sizeof small), -ENAMETOOLONG);
 }
 
 /* A config file that ends right after `path:` (found by fuzzing: read one byte past it). The
