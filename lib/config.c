@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <ini.h>
 
 #include "dburl.h"
+#include "log.h"
 
 enum key_type { T_STRING, T_ENUM, T_DURATION, T_BOOL };
 
@@ -93,12 +95,44 @@ static const struct key *find_key(const char *section, const char *name)
     return NULL;
 }
 
-static bool section_known(const char *section)
+/* The index of the section's first key: a section's identity in per-section arrays. */
+static int section_index(const char *section)
 {
     for (size_t i = 0; i < NKEYS; i++)
         if (strcmp(keys[i].section, section) == 0)
-            return true;
-    return false;
+            return (int)i;
+    return -1;
+}
+
+static void sections_text(char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (section_index(keys[i].section) != (int)i)
+            continue;
+        int n = snprintf(buf + off, len - off, "%s[%s]", off ? ", " : "", keys[i].section);
+        if (n < 0 || (size_t)n >= len - off)
+            break;
+        off += (size_t)n;
+    }
+}
+
+/* Every message of this module is written through here, so none can quote a raw control
+ * character, whichever of its parts came from the file. */
+__attribute__((format(printf, 3, 4))) static void say(char *err, size_t errlen, const char *fmt,
+                                                      ...)
+{
+    char raw[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    /* Messages quote the file and the environment (names, values, the path): a control
+     * character would reach the terminal raw, where an escape sequence can recolour, retitle
+     * or rewrite it. */
+    if (errlen)
+        log_escape(err, errlen, raw, n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1);
 }
 
 int config_parse_duration(const char *text, uint64_t *ms)
@@ -169,10 +203,10 @@ static int apply(struct config *c, const struct key *k, const char *value, const
     switch (k->type) {
     case T_STRING: {
         if (k->offset == F(database.url_env) && !env_name_ok(value)) {
-            snprintf(err, errlen,
-                     "%s: 'database.url_env' must be the name of an environment variable "
-                     "(letters, digits, '_'): to give the URL itself, use [database] url",
-                     where);
+            say(err, errlen,
+                "%s: 'database.url_env' must be the name of an environment variable "
+                "(letters, digits, '_'): to give the URL itself, use [database] url",
+                where);
             return -EINVAL;
         }
         char *copy = strdup(value);
@@ -193,8 +227,8 @@ static int apply(struct config *c, const struct key *k, const char *value, const
         {
             char list[128];
             choices_text(k->choices, list, sizeof list);
-            snprintf(err, errlen, "%s: '%s.%s' cannot be '%s': use one of %s", where,
-                     k->section, k->name, shown(value, red, sizeof red), list);
+            say(err, errlen, "%s: '%s.%s' cannot be '%s': use one of %s", where, k->section,
+                k->name, shown(value, red, sizeof red), list);
         }
         return -EINVAL;
     case T_BOOL: {
@@ -210,15 +244,15 @@ static int apply(struct config *c, const struct key *k, const char *value, const
                 return 0;
             }
         }
-        snprintf(err, errlen, "%s: '%s.%s' cannot be '%s': use yes or no", where, k->section,
-                 k->name, shown(value, red, sizeof red));
+        say(err, errlen, "%s: '%s.%s' cannot be '%s': use yes or no", where, k->section, k->name,
+            shown(value, red, sizeof red));
         return -EINVAL;
     }
     case T_DURATION:
         if (config_parse_duration(value, (uint64_t *)(void *)base) < 0) {
-            snprintf(err, errlen,
-                     "%s: '%s.%s' cannot be '%s': use a duration such as 5, 5s, 500ms or 2m",
-                     where, k->section, k->name, shown(value, red, sizeof red));
+            say(err, errlen,
+                "%s: '%s.%s' cannot be '%s': use a duration such as 5, 5s, 500ms or 2m", where,
+                k->section, k->name, shown(value, red, sizeof red));
             return -EINVAL;
         }
         return 0;
@@ -231,12 +265,14 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 {
     const struct key *k = find_key(section, key);
     if (!k) {
-        if (!section_known(section))
-            snprintf(err, errlen, "%s: unknown section '[%s]': see config.ini.example", where,
-                     section);
-        else
-            snprintf(err, errlen, "%s: unknown key '%s' in [%s]: see config.ini.example", where,
-                     key, section);
+        if (section_index(section) < 0) {
+            char list[256];
+            sections_text(list, sizeof list);
+            say(err, errlen, "%s: unknown section '[%s]': use one of %s", where, section, list);
+        } else {
+            say(err, errlen, "%s: unknown key '%s' in [%s]: see config.ini.example", where, key,
+                section);
+        }
         return -EINVAL;
     }
     return apply(c, k, value, where, err, errlen);
@@ -266,29 +302,100 @@ void config_free(struct config *c)
 struct load_ctx {
     struct config *c;
     FILE *f;
-    int line;     /* the line the reader handed to inih last */
-    bool too_long;
-    bool nul_byte;
+    int line; /* the line the reader handed to inih last */
     const char *path;
     char *err;
     size_t errlen;
     int rc;
+    int rc_line; /* the line err names: inih's own syntax error may come earlier */
     bool seen[NKEYS];
+    bool after_key;         /* inih's prev_name: an indented line continues that value */
+    int header_line[NKEYS]; /* at section_index(): the line of the section's header */
 };
+
+__attribute__((format(printf, 3, 4))) static void fail(struct load_ctx *ctx, int line,
+                                                       const char *fmt, ...)
+{
+    if (ctx->rc)
+        return;
+    char msg[1536];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    say(ctx->err, ctx->errlen, "%s:%d: %s", ctx->path, line, msg);
+    ctx->rc = -EINVAL;
+    ctx->rc_line = line;
+}
+
+/* inih's own rule: up to a char of chars, or to a ';' comment after white space. */
+static const char *ini_stop(const char *s, const char *chars)
+{
+    bool was_space = false;
+    while (*s && !strchr(chars, *s) && !(was_space && *s == ';')) {
+        was_space = isspace((unsigned char)*s);
+        s++;
+    }
+    return s;
+}
+
+/* inih tells the handler about a [section] only through the keys under it: a bare unknown
+ * header, or a section given twice, would pass unseen. So the reader, which sees every line
+ * first, finds headers with inih's rules (a BOM on line 1, white space around, ';' comments,
+ * an indented line after a key continuing that key's value) and judges them itself. */
+static void see_line(struct load_ctx *ctx, const char *line)
+{
+    const char *s = line;
+    if (ctx->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
+        s += 3;
+    while (*s && isspace((unsigned char)*s))
+        s++;
+    if (!*s || *s == ';' || *s == '#')
+        return;
+    if (ctx->after_key && s > line)
+        return; /* a continuation: on_ini sees the key again and refuses it as set twice */
+    if (*s != '[') {
+        const char *end = ini_stop(s, "=:");
+        if (*end == '=' || *end == ':')
+            ctx->after_key = end > s;
+        return;
+    }
+    const char *end = ini_stop(s + 1, "]");
+    if (*end != ']')
+        return; /* inih reports the syntax error */
+    ctx->after_key = false;
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(end - s - 1), s + 1);
+    int i = section_index(name);
+    if (i < 0) {
+        char list[256];
+        sections_text(list, sizeof list);
+        fail(ctx, ctx->line, "unknown section '[%s]': use one of %s", name, list);
+    } else if (ctx->header_line[i]) {
+        /* Like a key set twice: almost always a merge accident, and the second block could
+         * silently change what the first one seemed to settle. */
+        fail(ctx, ctx->line, "section '[%s]' appears twice, first at line %d: merge the two", name,
+             ctx->header_line[i]);
+    } else {
+        ctx->header_line[i] = ctx->line;
+    }
+}
 
 /* inih's reader: fgets that counts lines, since Debian builds inih without line numbers in
  * the handler, that refuses a line longer than inih's buffer instead of letting it be split
- * into two lines, and that refuses a NUL byte, which fgets would let cut a line short
- * silently ("level = info\0anything" read as "level = info"). */
+ * into two lines, that refuses a NUL byte, which fgets would let cut a line short silently
+ * ("level = info\0anything" read as "level = info"), and that judges section headers. It
+ * stops at the first error: inih's return value still tells an earlier syntax error. */
 static char *read_line(char *str, int num, void *stream)
 {
     struct load_ctx *ctx = stream;
-    if (ctx->too_long || ctx->nul_byte)
+    if (ctx->rc)
         return NULL;
     int len = 0, ch = EOF;
+    bool nul_byte = false;
     while (len < num - 1 && (ch = getc(ctx->f)) != EOF) {
         if (ch == '\0')
-            ctx->nul_byte = true;
+            nul_byte = true;
         str[len++] = (char)ch;
         if (ch == '\n')
             break;
@@ -297,13 +404,13 @@ static char *read_line(char *str, int num, void *stream)
         return NULL;
     str[len] = '\0';
     ctx->line++;
-    if (ctx->nul_byte)
-        return NULL;
-    if (len == num - 1 && str[len - 1] != '\n' && !feof(ctx->f)) {
-        ctx->too_long = true;
-        return NULL;
-    }
-    return str;
+    if (nul_byte)
+        fail(ctx, ctx->line, "a NUL byte: this is not a text file");
+    else if (len == num - 1 && str[len - 1] != '\n' && !feof(ctx->f))
+        fail(ctx, ctx->line, "line too long: keep lines of this file short");
+    else
+        see_line(ctx, str);
+    return ctx->rc ? NULL : str;
 }
 
 static int on_ini(void *user, const char *section, const char *name, const char *value)
@@ -312,21 +419,10 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     int lineno = ctx->line;
     if (ctx->rc)
         return 0;
-    char where[512];
-    snprintf(where, sizeof where, "%s:%d", ctx->path, lineno);
-    if (!name) /* a bare [section] header: unknown ones are errors too */
-    {
-        if (!section_known(section)) {
-            snprintf(ctx->err, ctx->errlen, "%s: unknown section '[%s]': see config.ini.example",
-                     where, section);
-            ctx->rc = -EINVAL;
-            return 0;
-        }
+    if (!name) /* an inih built to report headers: read_line has judged them already */
         return 1;
-    }
     if (!*section) {
-        snprintf(ctx->err, ctx->errlen, "%s: key '%s' outside any [section]", where, name);
-        ctx->rc = -EINVAL;
+        fail(ctx, lineno, "key '%s' outside any [section]", name);
         return 0;
     }
     const struct key *k = find_key(section, name);
@@ -335,16 +431,17 @@ static int on_ini(void *user, const char *section, const char *name, const char 
         /* A key given twice is almost always a merge accident; say so instead of silently
          * keeping the last one. */
         if (ctx->seen[i]) {
-            snprintf(ctx->err, ctx->errlen, "%s: '%s.%s' is set twice: keep one", where, section,
-                     name);
-            ctx->rc = -EINVAL;
+            fail(ctx, lineno, "'%s.%s' is set twice: keep one", section, name);
             return 0;
         }
         ctx->seen[i] = true;
     }
+    char where[512];
+    snprintf(where, sizeof where, "%s:%d", ctx->path, lineno);
     int rc = config_set(ctx->c, section, name, value, where, ctx->err, ctx->errlen);
     if (rc < 0) {
         ctx->rc = rc;
+        ctx->rc_line = lineno;
         return 0;
     }
     return 1;
@@ -354,24 +451,15 @@ int config_load_stream(struct config *c, FILE *f, const char *path, char *err, s
 {
     struct load_ctx ctx = {.c = c, .f = f, .path = path, .err = err, .errlen = errlen};
     int line = ini_parse_stream(read_line, &ctx, on_ini, &ctx);
+    /* The first error in the file wins, whoever found it. */
+    if (line > 0 && (!ctx.rc || line < ctx.rc_line)) {
+        say(err, errlen, "%s:%d: not a 'key = value' line or a [section] header", path, line);
+        return -EINVAL;
+    }
     if (ctx.rc)
         return ctx.rc;
-    if (ctx.nul_byte) {
-        snprintf(err, errlen, "%s:%d: a NUL byte: this is not a text file", path, ctx.line);
-        return -EINVAL;
-    }
-    if (ctx.too_long) {
-        snprintf(err, errlen, "%s:%d: line too long: keep lines of this file short", path,
-                 ctx.line);
-        return -EINVAL;
-    }
-    if (line > 0) {
-        snprintf(err, errlen, "%s:%d: not a 'key = value' line or a [section] header", path,
-                 line);
-        return -EINVAL;
-    }
     if (line < 0) {
-        snprintf(err, errlen, "cannot parse configuration '%s'", path);
+        say(err, errlen, "cannot parse configuration '%s'", path);
         return -ENOMEM;
     }
     return 0;
@@ -401,7 +489,7 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
             close(fd);
         if (e == ENOENT && !must_exist)
             return -ENOENT;
-        snprintf(err, errlen, "cannot read configuration '%s': %s", path, strerror(e));
+        say(err, errlen, "cannot read configuration '%s': %s", path, strerror(e));
         return -e;
     }
     int rc = config_load_stream(c, f, path, err, errlen);
@@ -447,9 +535,11 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
                 known_section = nlen > 8 + sl && name[8 + sl] == '_' &&
                                 strncasecmp(name + 8, keys[i].section, sl) == 0;
             }
-            if (known_section)
-                log_warn(NULL, "ignoring environment variable '%s': no such key (see "
-                         "config.ini.example)", name);
+            if (known_section) /* the log escapes what the name may hold */
+                log_warn(NULL,
+                         "ignoring environment variable '%s': no such key (see "
+                         "config.ini.example)",
+                         name);
             continue;
         }
         int rc = apply(c, match, eq + 1, name, err, errlen);

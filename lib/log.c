@@ -65,13 +65,19 @@ size_t log_escape(char *out, size_t outlen, const char *in, size_t inlen)
     size_t o = 0;
     for (size_t i = 0; i < inlen; i++) {
         unsigned char c = (unsigned char)in[i];
-        bool hex = (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
-        if (o + (hex ? 4 : 1) >= outlen)
+        /* The C1 controls in UTF-8 (CSI is U+009B): terminals act on them as on ESC [. */
+        bool c1 = c == 0xc2 && i + 1 < inlen && (unsigned char)in[i + 1] >= 0x80 &&
+                  (unsigned char)in[i + 1] <= 0x9f;
+        bool hex = (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f;
+        if (o + (c1 ? 8 : hex ? 4 : 1) >= outlen)
             break;
-        if (hex)
+        if (c1) {
+            o += (size_t)snprintf(out + o, outlen - o, "\\xc2\\x%02x", (unsigned char)in[++i]);
+        } else if (hex) {
             o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-        else
-            out[o++] = (c == '\n' || c == '\r') ? ' ' : (char)c;
+        } else {
+            out[o++] = c == '\n' ? ' ' : (char)c;
+        }
     }
     out[o] = '\0';
     return o;

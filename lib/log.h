@@ -28,8 +28,9 @@ void log_msg(enum log_level level, const char *step, const char *fmt, ...)
 void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
-/* Copies in[0..inlen) to out as one printable line: CR and LF become spaces, other control
- * bytes (and DEL) "\xNN"; tabs and bytes >= 0x80 stay. Stops where the next character would
+/* Copies in[0..inlen) to out as one printable line: LF becomes a space (libpq's messages
+ * have several lines), other control bytes, DEL and the UTF-8 form of the C1 controls
+ * "\xNN"; tabs and other bytes stay. Stops where the next character would
  * not fit; out is always NUL-terminated (outlen > 0). Returns the length written. */
 size_t log_escape(char *out, size_t outlen, const char *in, size_t inlen);
 

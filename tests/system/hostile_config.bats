@@ -61,22 +61,72 @@ with_config() {
     [[ "$output" == *"twice.ini:4: 'app.restart' is set twice: keep one"* ]]
 }
 
-@test "a section repeated to set a key again exits 78 naming the line" {
+@test "a section given twice exits 78 naming both headers, whether or not a key repeats" {
     printf '[app]\nrestart = no\n[log]\nlevel = info\n\n[app]\nrestart = always\n' >sections.ini
     with_config sections.ini
     [ "$status" -eq 78 ]
-    [[ "$output" == *"sections.ini:7: 'app.restart' is set twice: keep one"* ]]
+    [[ "$output" == *"sections.ini:6: section '[app]' appears twice, first at line 1: merge the two"* ]]
+    [[ "$output" != *APP-RAN* ]]
+    printf '[app]\nrestart = no\n[deps]\nmode = off\n[app]\nstop_timeout = 1s\n' >devinit.ini
+    run timeout -k 1 5 "$DEVINIT" check
+    echo "$output"
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"devinit.ini:5: section '[app]' appears twice, first at line 1: merge the two"* ]]
 }
 
 @test "an unknown section or key among good ones exits 78 naming its line" {
     printf '[app]\nrestart = no\n[app.extra]\nrestart = always\n' >section.ini
     with_config section.ini
     [ "$status" -eq 78 ]
-    [[ "$output" == *"section.ini:4: unknown section '[app.extra]'"* ]]
+    [[ "$output" == *"section.ini:3: unknown section '[app.extra]': use one of [log], [app],"* ]]
     printf '[app]\nrestart = no\nrestart_policy = always\n' >key.ini
     with_config key.ini
     [ "$status" -eq 78 ]
     [[ "$output" == *"key.ini:3: unknown key 'restart_policy' in [app]"* ]]
+}
+
+@test "an unknown section with no key exits 78 naming it and the known ones" {
+    printf '[log]\nlevel = info\n\n[nosuch]\n' >devinit.ini
+    run timeout -k 1 5 "$DEVINIT" --skip=all -- sh -c 'echo APP-RAN'
+    echo "$output"
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"devinit.ini:4: unknown section '[nosuch]': use one of [log], [app], [watch], [control], [deps], [generate], [prisma], [database], [wait], [migrate]"* ]]
+    [[ "$output" != *APP-RAN* ]]
+    run timeout -k 1 5 "$DEVINIT" check
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"devinit.ini:4: unknown section '[nosuch]'"* ]]
+}
+
+@test "control characters of the file or the environment reach the terminal escaped" {
+    esc=$'\e'
+    # An ESC sequence in a key name (clear screen), in a value (red) and in a section name.
+    printf '[log]\nlevel = info\nle\033[2Jvel = warn\n' >key.ini
+    with_config key.ini
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"key.ini:3: unknown key 'le\\x1b[2Jvel' in [log]"* ]]
+    [[ "$output" != *"$esc"* ]]
+    printf '[app]\nrestart = \033[31mred\177\n' >value.ini
+    with_config value.ini
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"value.ini:2: 'app.restart' cannot be '\\x1b[31mred\\x7f'"* ]]
+    [[ "$output" != *"$esc"* ]]
+    printf '[a\033[2Jb\007]\n' >section.ini
+    with_config section.ini
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"section.ini:1: unknown section '[a\\x1b[2Jb\\x07]'"* ]]
+    [[ "$output" != *"$esc"* ]]
+    # From the environment: a bad value is an error, an unknown key of a known section a
+    # warning; neither prints the ESC.
+    DEVINIT_APP_RESTART="${esc}[31mred" run timeout -k 1 5 "$DEVINIT" --skip=all -- true
+    echo "$output"
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"DEVINIT_APP_RESTART: 'app.restart' cannot be '\\x1b[31mred'"* ]]
+    [[ "$output" != *"$esc"* ]]
+    run env "DEVINIT_APP_X${esc}[2J=1" timeout -k 1 5 "$DEVINIT" --skip=all -- true
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"ignoring environment variable 'DEVINIT_APP_X\\x1b[2J'"* ]]
+    [[ "$output" != *"$esc"* ]]
 }
 
 @test "a directory as configuration exits 78 instead of reading as empty" {

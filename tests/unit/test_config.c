@@ -68,6 +68,15 @@ static void test_config_file_sets_keys(void **state)
     config_free(&c);
 }
 
+/* No byte of the message may be a terminal control: C0 but tab, DEL, UTF-8 C1. */
+static void assert_printable(const char *err)
+{
+    for (const unsigned char *p = (const unsigned char *)err; *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f ||
+            (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            fail_msg("raw control byte 0x%02x in '%s'", *p, err);
+}
+
 static void expect_file_error(const char *text, const char *needle, int line)
 {
     struct config c;
@@ -79,7 +88,22 @@ static void expect_file_error(const char *text, const char *needle, int line)
     snprintf(where, sizeof where, "%s:%d:", p, line);
     if (!strstr(err, where) || !strstr(err, needle))
         fail_msg("message '%s' lacks '%s' or '%s'", err, where, needle);
+    assert_printable(err);
     unlink(p);
+    config_free(&c);
+}
+
+static void expect_env_error(const char *variable, const char *needle)
+{
+    struct config c;
+    char err[512] = "", copy[256];
+    config_init(&c);
+    snprintf(copy, sizeof copy, "%s", variable);
+    char *env[] = {copy, NULL};
+    assert_int_equal(config_load_env(&c, env, err, sizeof err), -EINVAL);
+    if (!strstr(err, needle))
+        fail_msg("message '%s' lacks '%s'", err, needle);
+    assert_printable(err);
     config_free(&c);
 }
 
@@ -88,9 +112,88 @@ static void test_config_unknown_key_names_file_and_line(void **state)
     expect_file_error("[app]\nstop_timeout = 1\nstop_timout = 2\n", "unknown key 'stop_timout'", 3);
 }
 
+/* The header's line, not the first key's: the header is the mistake. */
 static void test_config_unknown_section(void **state)
 {
-    expect_file_error("\n[aap]\nx = 1\n", "unknown section '[aap]'", 3);
+    expect_file_error("\n[aap]\nx = 1\n", "unknown section '[aap]': use one of [log], [app]", 2);
+}
+
+/* inih reports sections only through their keys: a header alone must not pass. */
+static void test_config_bare_unknown_section(void **state)
+{
+    expect_file_error("[log]\nlevel = info\n[nosuch]\n",
+                      "unknown section '[nosuch]': use one of [log], [app], [watch], [control], "
+                      "[deps], [generate], [prisma], [database], [wait], [migrate]",
+                      3);
+    expect_file_error("[]\n", "unknown section '[]'", 1);
+    expect_file_error("[log]\n\n[nosuch] ; a comment\n", "unknown section '[nosuch]'", 3);
+}
+
+static void test_config_repeated_section(void **state)
+{
+    expect_file_error("[app]\nrestart = no\n[deps]\nmode = off\n\n[app]\nstop_timeout = 1s\n",
+                      "section '[app]' appears twice, first at line 1: merge the two", 6);
+    /* Empty, with a comment, after a BOM: still the same section. */
+    expect_file_error("\xEF\xBB\xBF[log]\n[deps]\n  [log] ; again\n",
+                      "section '[log]' appears twice, first at line 1", 3);
+}
+
+/* A key set again in the second block is refused too, at the header already. */
+static void test_config_repeated_section_duplicate_key(void **state)
+{
+    expect_file_error("[app]\nrestart = no\n[log]\nlevel = info\n[app]\nrestart = always\n",
+                      "section '[app]' appears twice, first at line 1", 5);
+}
+
+/* inih reads an indented line after a key as more of that key's value, "[x]" or not; the
+ * header check must agree with it, and the continuation is refused as the key set again. */
+static void test_config_indented_header_after_key(void **state)
+{
+    expect_file_error("[app]\nrestart = no\n\n  [nosuch]\n", "'app.restart' is set twice", 4);
+
+    struct config c;
+    char err[512] = "";
+    config_init(&c);
+    /* An indented header with no key before it, indented keys after headers: as written. */
+    char *p = write_tmp("\t[app] ; a comment\n  restart = always\n[log]\n  level = warn\n");
+    if (config_load_file(&c, p, true, err, sizeof err) != 0)
+        fail_msg("refused: %s", err);
+    assert_int_equal(c.app.restart, RESTART_ALWAYS);
+    assert_int_equal(c.log.level, LOG_WARN);
+    unlink(p);
+    config_free(&c);
+}
+
+/* Whoever finds it, inih or devinit, the first bad line is the one named. */
+static void test_config_first_error_wins(void **state)
+{
+    expect_file_error("[app]\nnot a key\n[nosuch]\n", "not a 'key = value' line", 2);
+    expect_file_error("[app]\nnot a key\nrestart = sometimes\n", "not a 'key = value' line", 2);
+    expect_file_error("[app]\nrestart = sometimes\nnot a key\n", "cannot be 'sometimes'", 2);
+}
+
+static void test_config_control_chars_escaped(void **state)
+{
+    expect_file_error("[log]\nlev\x1b]0;pwned\x07"
+                      "el = info\n",
+                      "unknown key 'lev\\x1b]0;pwned\\x07el'", 2);
+    expect_file_error("[log]\nlevel = inf\x1b[2Jo\n", "cannot be 'inf\\x1b[2Jo'", 2);
+    expect_file_error("[app]\nstop_timeout = 5\x7f\n", "cannot be '5\\x7f'", 2);
+    expect_file_error("[watch]\nmigrate = \xc2\x9b"
+                      "31m\n",
+                      "cannot be '\\xc2\\x9b31m'", 2);
+    expect_file_error("[no\x1b[31msuch]\n", "unknown section '[no\\x1b[31msuch]'", 1);
+    expect_file_error("[no\x1bsuch]\nkey = 1\n", "unknown section '[no\\x1bsuch]'", 1);
+    expect_file_error("k\x1b[1m = 1\n", "key 'k\\x1b[1m' outside any [section]", 1);
+    expect_file_error("[wait]\ntimeout = a\rb\n", "cannot be 'a\\x0db'", 2);
+    /* Tab is white space, not a control, and UTF-8 text stays as it is. */
+    expect_file_error("[log]\nlevel = in\tfo \xc3\xa9\n", "cannot be 'in\tfo \xc3\xa9'", 2);
+}
+
+static void test_config_env_control_chars_escaped(void **state)
+{
+    expect_env_error("DEVINIT_APP_RESTART=\x1b[31mred",
+                     "DEVINIT_APP_RESTART: 'app.restart' cannot be '\\x1b[31mred'");
 }
 
 static void test_config_bad_enum_lists_choices(void **state)
@@ -139,6 +242,11 @@ static void test_config_missing_file(void **state)
     assert_int_equal(config_load_file(&c, "/nonexistent/devinit.ini", true, err, sizeof err),
                      -ENOENT);
     assert_non_null(strstr(err, "/nonexistent/devinit.ini"));
+    /* The name is quoted too (DEVINIT_CONFIG, --config): no raw control character. */
+    assert_int_equal(config_load_file(&c, "/nonexistent/\x1b[2J.ini", true, err, sizeof err),
+                     -ENOENT);
+    assert_non_null(strstr(err, "'/nonexistent/\\x1b[2J.ini'"));
+    assert_printable(err);
     config_free(&c);
 }
 
@@ -160,13 +268,7 @@ static void test_config_env_overrides_file(void **state)
 
 static void test_config_env_bad_value_names_variable(void **state)
 {
-    struct config c;
-    char err[256] = "";
-    config_init(&c);
-    char *env[] = {"DEVINIT_DEPS_MODE=sometimes", NULL};
-    assert_int_equal(config_load_env(&c, env, err, sizeof err), -EINVAL);
-    assert_non_null(strstr(err, "DEVINIT_DEPS_MODE"));
-    config_free(&c);
+    expect_env_error("DEVINIT_DEPS_MODE=sometimes", "DEVINIT_DEPS_MODE: 'deps.mode' cannot be");
 }
 
 /* Every key the code knows appears in config.ini.example with its default, and the example
@@ -219,6 +321,13 @@ int main(void)
         cmocka_unit_test(test_config_file_sets_keys),
         cmocka_unit_test(test_config_unknown_key_names_file_and_line),
         cmocka_unit_test(test_config_unknown_section),
+        cmocka_unit_test(test_config_bare_unknown_section),
+        cmocka_unit_test(test_config_repeated_section),
+        cmocka_unit_test(test_config_repeated_section_duplicate_key),
+        cmocka_unit_test(test_config_indented_header_after_key),
+        cmocka_unit_test(test_config_first_error_wins),
+        cmocka_unit_test(test_config_control_chars_escaped),
+        cmocka_unit_test(test_config_env_control_chars_escaped),
         cmocka_unit_test(test_config_bad_enum_lists_choices),
         cmocka_unit_test(test_config_bad_duration),
         cmocka_unit_test(test_config_duplicate_key),
