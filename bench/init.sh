@@ -2,7 +2,10 @@
 # devinit as a plain init (--skip=all) side by side with tini, tini-static, dumb-init and
 # catatonit (Debian packages), all measured in the same run:
 #   - start+exit overhead of `INIT -- /bin/true`: hyperfine, N runs each (default 300),
-#     median, ratio to tini-static;
+#     median, ratio to tini-static; "own" is the same minus a bare /bin/true, the part the
+#     init itself costs. Extra rows: the static devinit without its control socket (what
+#     that feature costs), and two reference floors from bench/min_init.c (fork, exec, wait
+#     in a static binary, then the same with libcrypto linked in, as devinit must be);
 #   - peak RSS of the init (VmHWM) while it supervises a sleeping app, as PID 1 of a new PID
 #     namespace;
 #   - reap time of a 5,000-zombie burst, as PID 1: the app's middle process forks 5,000
@@ -14,7 +17,8 @@
 #     bench/init.sh [N] [R]     DEVINIT=dynamic devinit (default: first of build/{ci,dev,*})
 #                               DEVINIT_STATIC_BIN=static devinit (default build/static/devinit)
 #
-# Needs root (unshare --pid), hyperfine, tini, dumb-init, catatonit.
+# Needs root (unshare --pid), hyperfine, tini, dumb-init, catatonit, libssl-dev (static
+# libcrypto for the reference floor).
 set -euo pipefail
 
 N=${1:-300}
@@ -47,24 +51,39 @@ cd "$WORK"
 # The app of the system tests, built here so the benchmark needs no test build.
 cc -O2 -std=c17 -D_GNU_SOURCE -o "$WORK/app" "$HERE/tests/helpers/app.c"
 APP=$WORK/app
+# Reference floors (bench/min_init.c): fork, exec, wait, static; then the same with libcrypto.
+cc -O2 -std=c17 -static -o "$WORK/min-init" "$HERE/bench/min_init.c"
+cc -O2 -std=c17 -static -DWITH_CRYPTO -o "$WORK/min-init-crypto" "$HERE/bench/min_init.c" \
+    -lcrypto -lpthread -ldl 2>/dev/null
 # devinit's control socket stays on (it is part of the default start-up), out of /run's way.
 export DEVINIT_CONTROL_SOCKET=$WORK/devinit.sock
 
-# name|command prefix (the app's argv follows)
+# name|environment (one VAR=value, added with env(1), which execs in place: the pid the RSS
+# row reads is the init's parent's)|command prefix (the app's argv follows)
 INITS=()
-[ -x "${DEVINIT:-}" ] && INITS+=("devinit|$DEVINIT --skip=all --")
-[ -x "$STATIC" ] && INITS+=("devinit (static)|$STATIC --skip=all --")
+[ -x "${DEVINIT:-}" ] && INITS+=("devinit|BENCH_ROW=1|$DEVINIT --skip=all --")
+if [ -x "$STATIC" ]; then
+    INITS+=("devinit (static)|BENCH_ROW=1|$STATIC --skip=all --")
+    # What the control socket (an inode made and removed on this file system) costs.
+    INITS+=("  without socket|DEVINIT_CONTROL_SOCKET=|$STATIC --skip=all --")
+fi
 # tini warns on stderr when it is neither PID 1 nor a subreaper: -s, as devinit is one.
-INITS+=("tini|tini -s --" "tini-static|tini-static -s --" "dumb-init|dumb-init --" "catatonit|catatonit --")
+INITS+=("tini|BENCH_ROW=1|tini -s --"
+        "tini-static|BENCH_ROW=1|tini-static -s --"
+        "dumb-init|BENCH_ROW=1|dumb-init --"
+        "catatonit|BENCH_ROW=1|catatonit --"
+        "min static init|BENCH_ROW=1|$WORK/min-init --"
+        "  with libcrypto|BENCH_ROW=1|$WORK/min-init-crypto --")
+# The reference floors reap nothing but their child: no RSS or burst row for them.
+is_reference() { [ "$1" = "min static init" ] || [ "$1" = "  with libcrypto" ]; }
 
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 # --- start+exit overhead --------------------------------------------------------------------
 declare -A OVER
 for entry in "${INITS[@]}"; do
-    name=${entry%%|*}
-    cmd=${entry#*|}
-    hyperfine -N --warmup 20 --runs "$N" --export-json "$WORK/h.json" "$cmd /bin/true" >/dev/null 2>&1
+    IFS='|' read -r name envv cmd <<<"$entry"
+    env "$envv" hyperfine -N --warmup 20 --runs "$N" --export-json "$WORK/h.json" "$cmd /bin/true" >/dev/null 2>&1
     OVER[$name]=$(python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$WORK/h.json")
     echo "overhead: $name ${OVER[$name]} ms" >&2
 done
@@ -74,11 +93,11 @@ BARE=$(python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))
 # --- peak RSS while supervising, as PID 1 -------------------------------------------------------
 declare -A RSS
 for entry in "${INITS[@]}"; do
-    name=${entry%%|*}
-    cmd=${entry#*|}
+    IFS='|' read -r name envv cmd <<<"$entry"
+    if is_reference "$name"; then RSS[$name]=-; continue; fi
     rm -f "$WORK/ready"
     # shellcheck disable=SC2086
-    APP_READY=$WORK/ready unshare --pid --fork --mount-proc $cmd "$APP" sleep 3 >/dev/null 2>&1 &
+    APP_READY=$WORK/ready env "$envv" unshare --pid --fork --mount-proc $cmd "$APP" sleep 3 >/dev/null 2>&1 &
     wrapper=$!
     BG+=("$wrapper")
     for _ in $(seq 1 500); do [ -e "$WORK/ready" ] && break; sleep 0.01; done
@@ -93,12 +112,12 @@ done
 # --- 5,000-zombie burst, as PID 1 ---------------------------------------------------------------
 declare -A BURST
 for entry in "${INITS[@]}"; do
-    name=${entry%%|*}
-    cmd=${entry#*|}
+    IFS='|' read -r name envv cmd <<<"$entry"
+    if is_reference "$name"; then BURST[$name]=-; continue; fi
     times=()
     for _ in $(seq 1 "$R"); do
         # shellcheck disable=SC2086
-        out=$(unshare --pid --fork --mount-proc $cmd "$APP" zombies 5000 2>/dev/null) || {
+        out=$(env "$envv" unshare --pid --fork --mount-proc $cmd "$APP" zombies 5000 2>/dev/null) || {
             echo "burst: $name failed: $out" >&2
             out="reap_ms=NaN"
         }
@@ -110,16 +129,22 @@ done
 
 # --- the table ----------------------------------------------------------------------------------
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
+minus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 ref=${OVER[tini-static]}
+own_ref=$(minus "$ref" "$BARE")
 echo
 echo "init benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), $(nproc) cores," \
     "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-echo "overhead: median of $N runs of 'INIT -- /bin/true' (bare /bin/true: $BARE ms);" \
-    "RSS: VmHWM as PID 1; burst: median of $R runs, 5,000 zombies, as PID 1"
-printf '%-18s %14s %14s %12s %12s\n' init "overhead ms" "vs tini-static" "peak RSS KiB" "burst ms"
+echo "start+exit: median of $N runs of 'INIT -- /bin/true'; own: the same minus bare /bin/true" \
+    "($BARE ms); RSS: VmHWM as PID 1; burst: median of $R runs, 5,000 zombies, as PID 1;" \
+    "min static init: bench/min_init.c, a reference floor, not an init"
+printf '%-18s %11s %9s %9s %9s %12s %9s\n' init "start+exit" "vs tini-s" "own ms" "vs tini-s" \
+    "peak RSS KiB" "burst ms"
 for entry in "${INITS[@]}"; do
-    name=${entry%%|*}
-    printf '%-18s %14s %14s %12s %12s\n' "$name" "${OVER[$name]}" "$(ratio "${OVER[$name]}" "$ref")" \
-        "${RSS[$name]}" "${BURST[$name]}"
+    IFS='|' read -r name envv cmd <<<"$entry"
+    own=$(minus "${OVER[$name]}" "$BARE")
+    printf '%-18s %11s %9s %9s %9s %12s %9s\n' "$name" "${OVER[$name]}" \
+        "$(ratio "${OVER[$name]}" "$ref")" "$own" "$(ratio "$own" "$own_ref")" "${RSS[$name]}" \
+        "${BURST[$name]}"
 done
-echo "targets for devinit: overhead <= 1.00x tini-static, RSS <= 2048 KiB, burst <= 50 ms"
+echo "targets for devinit: start+exit <= 1.00x tini-static, RSS <= 2048 KiB, burst <= 50 ms"
