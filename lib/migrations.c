@@ -423,8 +423,8 @@ static void js_skip(struct jstok *t)
 }
 
 /* Reads a string literal at t->p into out (escapes kept simple: \x is x). 0; -EINVAL when
- * the token is not a plain literal (a template with ${}); -ENAMETOOLONG when it does not fit
- * (out then holds its start). */
+ * the token is not a plain literal (a template with ${}) or holds a NUL; -ENAMETOOLONG when
+ * it does not fit (out then holds its start). */
 static int js_string(struct jstok *t, char *out, size_t outlen)
 {
     char q = *t->p++;
@@ -436,6 +436,8 @@ static int js_string(struct jstok *t, char *out, size_t outlen)
             c = *t->p++;
         else if (q == '`' && c == '$' && t->p < t->end && *t->p == '{')
             rc = -EINVAL;
+        if (c == '\0')
+            rc = -EINVAL; /* no path holds one */
         if (o + 1 < outlen)
             out[o++] = c;
         else if (out && !rc)

@@ -197,6 +197,9 @@ static void test_migrations_config_path_forms(void **state)
     assert_int_equal(migrations_config_path(t, strlen(t), small, sizeof small), -ENAMETOOLONG);
     t = "export default { migrations: { path: join('prisma', 'migrations') } }";
     assert_int_equal(migrations_config_path(t, strlen(t), small, sizeof small), -ENAMETOOLONG);
+    /* A NUL inside the literal would cut the path short as a C string (found by fuzzing). */
+    static const char nul[] = "export default { migrations: { path: 'db\0/other' } }";
+    assert_int_equal(migrations_config_path(nul, sizeof nul - 1, out, sizeof out), -EINVAL);
 }
 
 /* A config file that ends right after `path:` (found by fuzzing: read one byte past it). The
