@@ -39,8 +39,9 @@ static struct {
     void *data;
     uv_signal_t watchers[NSIG];
     bool watching[NSIG]; /* watcher installed: execve resets the signal for the child */
-    sigset_t late;       /* forwarded signals, blocked until watch_late installs them */
-    uv_idle_t late_idle;
+    sigset_t late;       /* forwarded signals, blocked until supervisor_watch_all() */
+    uv_idle_t late_idle; /* calls it on the loop's first turn */
+    bool late_done;
     bool pid1;
     pid_t self;
     struct child *children; /* spawned and not yet reported */
@@ -152,9 +153,12 @@ static int watch_signal(int s)
     return 0;
 }
 
-static void watch_late(uv_idle_t *h)
+void supervisor_watch_all(void)
 {
-    uv_close((uv_handle_t *)h, NULL);
+    if (sv.late_done)
+        return;
+    sv.late_done = true;
+    uv_close((uv_handle_t *)&sv.late_idle, NULL);
     for (int s = 1; s < NSIG; s++) {
         if (!sigismember(&sv.late, s))
             continue;
@@ -169,6 +173,11 @@ static void watch_late(uv_idle_t *h)
     sigprocmask(SIG_UNBLOCK, &sv.late, NULL);
 }
 
+static void watch_late(uv_idle_t *h)
+{
+    supervisor_watch_all();
+}
+
 int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
 {
     /* sv starts zeroed (static storage, called once): clearing it again would only fault in
@@ -181,10 +190,11 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
 
     /* libuv spends five system calls on each watcher, and devinit forwards some fifty
      * signals: only SIGCHLD, SIGTERM and SIGINT are watched at once. The others are blocked
-     * here, so none is lost and none can kill devinit, and are watched on the loop's first
-     * turn, after the app (or the first step) has started: that work then overlaps the app's
-     * own start-up instead of delaying it. What arrives meanwhile waits in the kernel's queue
-     * and is forwarded then. Whoever started devinit may have blocked other signals (nohup, a
+     * here, so none is lost and none can kill devinit, and are watched by
+     * supervisor_watch_all(): before the first step, or, when devinit is a plain init, on the
+     * loop's first turn, after the app has been spawned, so that work overlaps the app's own
+     * start-up instead of delaying it. What arrives meanwhile waits in the kernel's queue and
+     * is forwarded then. Whoever started devinit may have blocked other signals (nohup, a
      * shell's background job, a runtime's own mask): this mask replaces theirs. */
     sigset_t late;
     sigemptyset(&late);

@@ -12,6 +12,8 @@
  *                                   only if all three sets are empty
  *     app spawn-masked CMD [ARG...] blocks every signal and ignores every ignorable one, then
  *                                   execs CMD: a hostile parent for the init under test
+ *     app spawn-pending SIG CMD...  blocks SIG, sends it to itself, then execs CMD: the init
+ *                                   starts with SIG pending
  *     app fds                       prints "FD TARGET" for each open file descriptor
  *     app cwd                       prints the working directory
  *     app orphans N MS              double-forks N orphans that live MS ms; waits until every
@@ -78,7 +80,8 @@ static void die(const char *what)
 static void usage(void)
 {
     fputs("usage: app exit N | kill-self SIG | sleep S | record-signals FILE S | ignore-term S\n"
-          "         | mask | spawn-masked CMD... | fds | cwd | orphans N MS | zombies N\n"
+          "         | mask | spawn-masked CMD... | spawn-pending SIG CMD...\n"
+          "         | fds | cwd | orphans N MS | zombies N\n"
           "         | orphan-parent FILE | graceful-child FILE term|exit [setsid] | tty\n",
           stderr);
     exit(2);
@@ -229,6 +232,21 @@ static int cmd_spawn_masked(char **argv)
     sigset_t all;
     sigfillset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
+    execvp(argv[0], argv);
+    die(argv[0]);
+    return 2;
+}
+
+/* Execs argv with sig blocked and already pending: a signal that reached the init before it
+ * could watch it. Pending signals survive exec. */
+static int cmd_spawn_pending(const char *name, char **argv)
+{
+    int sig = parse_signal(name);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    kill(getpid(), sig);
     execvp(argv[0], argv);
     die(argv[0]);
     return 2;
@@ -533,6 +551,8 @@ int main(int argc, char **argv)
         return cmd_mask();
     if (strcmp(cmd, "spawn-masked") == 0 && argc >= 3)
         return cmd_spawn_masked(argv + 2);
+    if (strcmp(cmd, "spawn-pending") == 0 && argc >= 4)
+        return cmd_spawn_pending(argv[2], argv + 3);
     if (strcmp(cmd, "fds") == 0 && argc == 2)
         return cmd_fds();
     if (strcmp(cmd, "cwd") == 0 && argc == 2)

@@ -80,6 +80,21 @@ expected_numbers() {
     diff <(expected_numbers TERM) "$rec"
 }
 
+@test "a signal that arrives before devinit watches it still reaches the app" {
+    # Pending when devinit starts (blocked by its parent, sent, then exec): only SIGCHLD,
+    # SIGTERM and SIGINT are watched at once; the rest are blocked and watched on the loop's
+    # first turn. The app sleeps and dies of any signal, so the code says which arrived.
+    local start=$(now_ms)
+    run timeout -s KILL 10 "$APP" spawn-pending USR1 "$DEVINIT" --skip=all -- "$APP" sleep 8
+    [ "$status" -eq 138 ]
+    run timeout -s KILL 10 "$APP" spawn-pending RTMIN+3 "$DEVINIT" --skip=all -- "$APP" sleep 8
+    [ "$status" -eq $((128 + $(kill -l RTMIN+3))) ]
+    run timeout -s KILL 10 unshare --pid --fork --mount-proc \
+        "$APP" spawn-pending HUP "$DEVINIT" --skip=all -- "$APP" sleep 8
+    [ "$status" -eq 129 ]
+    [ $(( $(now_ms) - start )) -lt 6000 ]
+}
+
 @test "SIGTERM stops the app promptly as PID 1" {
     di_start pid1 --skip=all -- "$APP" sleep 30
     wait_file "$APP_READY"
