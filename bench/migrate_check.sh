@@ -1,31 +1,71 @@
 #!/usr/bin/env bash
-# Cost of devinit's migration check against psql running the same query, side by side.
+# Cost of devinit's migration check as the migrations pile up, against two peers, side by side
+# on the same database and the same migrations folder:
 #   - devinit: `devinit check --only=migrate`: start, read the migrations folder and hash
 #     every migration.sql, connect over TCP, one round trip (lock, tables, rows), classify,
 #     print the report;
-#   - psql: `psql -c '<the same two statements>'` to the same server: start, connect, the
-#     same round trip, print the rows.
-# For 20 and 1,000 applied migrations (a realistic project and a large one), with hyperfine
-# (warm-up runs, then N runs each, alternating). Prints medians, the ratio and the targets
-# (<= 30 ms, <= 1.5x psql).
+#   - psql: `psql -f <the same two statements>`: start, connect, the same round trip, print
+#     the rows (a floor: it reads no file and classifies nothing);
+#   - prisma: Prisma 6.19.3's `prisma migrate status`, which answers the same question. Its
+#     native schema engine cannot be downloaded here; the js engine with @prisma/adapter-pg
+#     runs offline (as in tests/system/migrate_prisma.bats).
+# For 10, 1,000 and 10,000 migrations, all applied. Each tool's answer is checked once per
+# size before it is timed ("up to date", every migration applied), and hyperfine stops on a
+# non-zero exit, so no error can be timed as an answer. devinit and psql: hyperfine, warm-up
+# runs then N runs each; prisma: fewer runs (PRISMA_RUNS, or 3 where one run takes more than
+# 3 s) after its check run, which doubles as the warm-up. Prints medians and the ratios.
 #
-#     bench/migrate_check.sh [N]     DEVINIT=path/to/devinit (default: a build under build/)
+#     bench/migrate_check.sh [N] [PRISMA_RUNS]      (defaults 40 and 10)
+#     DEVINIT=path/to/devinit (default: a build under build/)
+#     SIZES="10 1000 10000"   PRISMA6_DIR=where Prisma 6 is installed (and cached)
 #
-# Needs root (the server runs as postgres), PostgreSQL 15 and hyperfine.
+# Needs root (the server runs as postgres), PostgreSQL 15, hyperfine, node and npm (Prisma is
+# installed from the npm registry once, ~10 s, then reused).
 set -euo pipefail
 
-N=${1:-60}
+N=${1:-40}
+PRISMA_RUNS=${2:-10}
+read -r -a SIZES <<<"${SIZES:-10 1000 10000}"
+PRISMA_VERSION=6.19.3
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 DEVINIT=${DEVINIT:-}
 if [ -z "$DEVINIT" ]; then
-    for d in "$HERE"/build/release "$HERE"/build/migrate "$HERE"/build/*; do
+    for d in "$HERE"/build/release "$HERE"/build/ci "$HERE"/build/*; do
         [ -x "$d/devinit" ] && DEVINIT=$d/devinit && break
     done
 fi
 [ -x "${DEVINIT:-}" ] || { echo "migrate_check.sh: set DEVINIT to the devinit binary" >&2; exit 2; }
+DEVINIT=$(realpath "$DEVINIT")
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 [ "$(id -u)" -eq 0 ] || { echo "migrate_check.sh: run as root (the server runs as postgres)" >&2; exit 2; }
-command -v hyperfine >/dev/null || { echo "migrate_check.sh: needs hyperfine" >&2; exit 2; }
+for tool in hyperfine node npm python3; do
+    command -v "$tool" >/dev/null || { echo "migrate_check.sh: needs $tool" >&2; exit 2; }
+done
+
+# Prisma 6 beside the build, where the system tests keep theirs (one install serves both).
+if [ -z "${PRISMA6_DIR:-}" ]; then
+    if [ -f "$(dirname "$DEVINIT")/CMakeCache.txt" ]; then
+        PRISMA6_DIR=$(dirname "$DEVINIT")/cache/prisma-$PRISMA_VERSION
+    else
+        PRISMA6_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/devinit-bench/prisma-$PRISMA_VERSION
+    fi
+fi
+mkdir -p "$PRISMA6_DIR"
+(
+    flock 9
+    if [ ! -x "$PRISMA6_DIR/node_modules/.bin/prisma" ]; then
+        echo "installing prisma $PRISMA_VERSION into $PRISMA6_DIR (npm)..." >&2
+        cd "$PRISMA6_DIR"
+        echo '{"name":"devinit-prisma-peer","private":true}' >package.json
+        npm install --no-audit --no-fund --prefer-offline "prisma@$PRISMA_VERSION" \
+            "@prisma/adapter-pg@$PRISMA_VERSION" pg@8 >npm.log 2>&1 || { cat npm.log >&2; exit 1; }
+    fi
+) 9>"$PRISMA6_DIR.lock"
+# No engine can be downloaded here: any file satisfies the CLI's checks, and the js schema
+# engine needs neither.
+touch "$PRISMA6_DIR/no-engine"
+export PRISMA_SCHEMA_ENGINE_BINARY=$PRISMA6_DIR/no-engine PRISMA_QUERY_ENGINE_LIBRARY=$PRISMA6_DIR/no-engine
+export PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
 
 WORK=$(mktemp -d /tmp/devinit-bench.XXXXXX)
 chmod 777 "$WORK"
@@ -42,77 +82,117 @@ chown postgres:postgres "$DATA"
 chmod 700 "$DATA"
 (cd / && su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$DATA' -A trust -U postgres >'$WORK/initdb.log' 2>&1")
 (cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$DATA' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1\" -l '$DATA/server.log' start >/dev/null")
-PSQL=("$PG_BIN/psql" -X -q -A -t -h "$DATA" -p "$PORT" -U postgres)
+PSQL=("$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$DATA" -p "$PORT" -U postgres)
 
 # The statements devinit sends (lib/step_migrate.c send_state_query), for psql.
-state_sql() {
-    cat <<'EOF'
+cat >"$WORK/state.sql" <<'EOF'
 SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public'), EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = 72707369 AND objsubid = 1 AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())), (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public' AND c.relname <> '_prisma_migrations' AND c.relname !~* '^(spatial_ref_sys|geometry_columns|geography_columns|raster_columns|raster_overviews)$');SELECT migration_name, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL, started_at, left(logs, 2000) FROM "public"._prisma_migrations ORDER BY started_at
 EOF
-}
 
-# An app with COUNT applied migrations (files and rows), in its own database.
+# An app with COUNT applied migrations (files, and rows as Prisma writes them), in its own
+# database; set up for Prisma 6 too (its url in the schema, its config with the adapter).
 make_case() {
     local count=$1 db=bench$1 app=$WORK/app$1
     "${PSQL[@]}" -d postgres -c "CREATE DATABASE $db" >/dev/null
     mkdir -p "$app/prisma/migrations"
-    printf 'datasource db {\n  provider = "postgresql"\n}\n' >"$app/prisma/schema.prisma"
+    ln -s "$PRISMA6_DIR/node_modules" "$app/node_modules"
+    printf 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n' \
+        >"$app/prisma/schema.prisma"
     printf 'provider = "postgresql"\n' >"$app/prisma/migrations/migration_lock.toml"
-    "${PSQL[@]}" -d "$db" -c 'CREATE TABLE _prisma_migrations (
-        id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL,
-        finished_at TIMESTAMPTZ, migration_name VARCHAR(255) NOT NULL, logs TEXT,
-        rolled_back_at TIMESTAMPTZ, started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-        applied_steps_count INTEGER NOT NULL DEFAULT 0)' >/dev/null
-    local i name sql rows=$WORK/rows$count.sql
-    : >"$rows"
-    for i in $(seq 1 "$count"); do
-        name=$(printf '2024%010d_migration_%d' "$i" "$i")
-        mkdir -p "$app/prisma/migrations/$name"
-        sql="-- CreateTable
-CREATE TABLE \"T$i\" (
-    \"id\" SERIAL NOT NULL,
-    \"name\" TEXT NOT NULL,
-    \"createdAt\" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-
-    CONSTRAINT \"T${i}_pkey\" PRIMARY KEY (\"id\")
-);
-"
-        printf '%s' "$sql" >"$app/prisma/migrations/$name/migration.sql"
-        printf "INSERT INTO _prisma_migrations VALUES (gen_random_uuid(), '%s', now(), '%s', NULL, NULL, clock_timestamp(), 1);\n" \
-            "$(printf '%s' "$sql" | sha256sum | cut -d' ' -f1)" "$name" >>"$rows"
-    done
-    "${PSQL[@]}" -d "$db" -f "$rows" >/dev/null
+    cp "$HERE/tests/fixtures/migrations/prisma6.config.ts" "$app/prisma.config.ts"
+    python3 - "$app/prisma/migrations" "$count" >"$WORK/rows$count.sql" <<'PY'
+import hashlib, os, sys
+root, count = sys.argv[1], int(sys.argv[2])
+# Prisma's table (prisma-engines create_migrations_table); rows one second apart.
+print("""CREATE TABLE _prisma_migrations (
+    id VARCHAR(36) PRIMARY KEY NOT NULL, checksum VARCHAR(64) NOT NULL,
+    finished_at TIMESTAMPTZ, migration_name VARCHAR(255) NOT NULL, logs TEXT,
+    rolled_back_at TIMESTAMPTZ, started_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    applied_steps_count INTEGER NOT NULL DEFAULT 0);""")
+print("INSERT INTO _prisma_migrations VALUES")
+for i in range(1, count + 1):
+    name = "2024%010d_migration_%d" % (i, i)
+    sql = ('-- CreateTable\nCREATE TABLE "T%d" (\n    "id" SERIAL NOT NULL,\n'
+           '    "name" TEXT NOT NULL,\n'
+           '    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,\n\n'
+           '    CONSTRAINT "T%d_pkey" PRIMARY KEY ("id")\n);\n' % (i, i)).encode()
+    os.mkdir(os.path.join(root, name))
+    with open(os.path.join(root, name, "migration.sql"), "wb") as f:
+        f.write(sql)
+    at = "timestamptz '2024-01-01 00:00:00+00' + interval '%d seconds'" % i
+    print("  (gen_random_uuid(), '%s', %s, '%s', NULL, NULL, %s, 1)%s"
+          % (hashlib.sha256(sql).hexdigest(), at, name, at, "," if i < count else ";"))
+PY
+    "${PSQL[@]}" -d "$db" -f "$WORK/rows$count.sql" >/dev/null
 }
 
-declare -A MED_DEV MED_PSQL
-for count in 20 1000; do
+# Each tool's answer for COUNT, checked before it is timed.
+verify() {
+    local count=$1 app=$WORK/app$1 url=$2 out
+    out=$(cd "$app" && DATABASE_URL=$url "$DEVINIT" check --only=migrate --json 2>/dev/null) ||
+        { echo "devinit check --only=migrate: exit $? at $count migrations" >&2; return 1; }
+    python3 -c '
+import json, sys
+count = int(sys.argv[1])
+try:
+    m = json.load(sys.stdin)["steps"]["migrate"]
+except (ValueError, KeyError):
+    sys.exit("devinit check --only=migrate --json printed no report")
+bad = [k for k in ("pending", "failed", "edited", "missing_locally", "rolled_back") if m[k]]
+if m["status"] != "ok" or len(m["applied"]) != count or bad:
+    sys.exit("devinit at %d migrations: %s: %s %s" % (count, m["status"], m["reason"], bad))
+' "$count" <<<"$out" || return 1
+    out=$("${PSQL[@]}" -h 127.0.0.1 -d "bench$count" -f "$WORK/state.sql")
+    [ "$(grep -c '|t|f|' <<<"$out")" -eq "$count" ] ||
+        { echo "psql did not see $count applied migrations" >&2; return 1; }
+    local t0 t1
+    t0=$(date +%s%N)
+    out=$(cd "$app" && DATABASE_URL=$url timeout 600 node_modules/.bin/prisma migrate status 2>&1) ||
+        { echo "prisma migrate status: exit $? at $count migrations: $out" >&2; return 1; }
+    t1=$(date +%s%N)
+    [[ "$out" == *"$count migration"*" found in prisma/migrations"* && "$out" == *"Database schema is up to date!"* ]] ||
+        { echo "prisma migrate status at $count migrations: $out" >&2; return 1; }
+    PRISMA_ONE_MS=$(((t1 - t0) / 1000000))
+}
+
+median_ms() { # median_ms JSON NAME
+    python3 -c 'import json,sys; r={x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}; print(r[sys.argv[2]]["median"] * 1000)' "$1" "$2"
+}
+
+declare -A MED_DEV MED_PSQL MED_PRISMA RUNS_PRISMA
+for count in "${SIZES[@]}"; do
+    echo "preparing $count migrations..." >&2
     make_case "$count"
     app=$WORK/app$count
     url="postgresql://postgres@127.0.0.1:$PORT/bench$count?schema=public"
-    # Both must see the same thing before they are timed.
-    (cd "$app" && DATABASE_URL=$url "$DEVINIT" check --only=migrate >/dev/null)
-    [ "$("${PSQL[@]}" -h 127.0.0.1 -d "bench$count" -c "$(state_sql)" | wc -l)" -eq $((count + 1)) ]
-    state_sql >"$WORK/state.sql"
+    verify "$count" "$url"
+    echo "timing $count migrations (one prisma run took $PRISMA_ONE_MS ms)..." >&2
+    sync # the set-up's writes flushed now, not during the runs
     hyperfine --style none --warmup 5 --runs "$N" --export-json "$WORK/h$count.json" \
         --command-name devinit "cd '$app' && DATABASE_URL='$url' '$DEVINIT' check --only=migrate >/dev/null 2>&1" \
-        --command-name psql "'${PSQL[0]}' -X -q -A -t -h 127.0.0.1 -p $PORT -U postgres -d bench$count -f '$WORK/state.sql' >/dev/null" \
-        >/dev/null
-    read -r MED_DEV[$count] MED_PSQL[$count] < <(python3 - "$WORK/h$count.json" <<'PY'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-print(r["devinit"]["median"] * 1000, r["psql"]["median"] * 1000)
-PY
-)
+        --command-name psql "'${PSQL[0]}' -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PORT -U postgres -d bench$count -f '$WORK/state.sql' >/dev/null" \
+        >/dev/null 2>"$WORK/hyperfine.log" || { cat "$WORK/hyperfine.log" >&2; exit 1; }
+    RUNS_PRISMA[$count]=$PRISMA_RUNS
+    [ "$PRISMA_ONE_MS" -le 3000 ] || RUNS_PRISMA[$count]=3
+    hyperfine --style none --runs "${RUNS_PRISMA[$count]}" --export-json "$WORK/p$count.json" \
+        --command-name prisma "cd '$app' && DATABASE_URL='$url' node_modules/.bin/prisma migrate status >/dev/null 2>&1" \
+        >/dev/null 2>"$WORK/hyperfine.log" || { cat "$WORK/hyperfine.log" >&2; exit 1; }
+    MED_DEV[$count]=$(median_ms "$WORK/h$count.json" devinit)
+    MED_PSQL[$count]=$(median_ms "$WORK/h$count.json" psql)
+    MED_PRISMA[$count]=$(median_ms "$WORK/p$count.json" prisma)
 done
 
-echo "migration check: devinit check --only=migrate vs psql running the same query"
-echo "($N runs each after 5 warm-up runs, medians; TCP to 127.0.0.1; $(basename "$DEVINIT") at $DEVINIT)"
-printf '%-12s %14s %14s %10s %10s\n' migrations "devinit (ms)" "psql (ms)" ratio target
-for count in 20 1000; do
-    python3 - "$count" "${MED_DEV[$count]}" "${MED_PSQL[$count]}" <<'PY'
+echo "migration check, every migration applied: devinit check --only=migrate, psql running the"
+echo "same query, prisma $PRISMA_VERSION migrate status (offline: js engine + @prisma/adapter-pg)"
+echo "(medians; devinit and psql $N runs each after 5 warm-up runs; prisma after one checked run,"
+echo " runs as listed, 3 where one run took over 3 s; TCP to 127.0.0.1; devinit at $DEVINIT)"
+printf '%-11s %13s %10s %12s %7s %13s %15s\n' migrations "devinit (ms)" "psql (ms)" "prisma (ms)" runs \
+    devinit:psql devinit:prisma
+for count in "${SIZES[@]}"; do
+    python3 - "$count" "${MED_DEV[$count]}" "${MED_PSQL[$count]}" "${MED_PRISMA[$count]}" \
+        "${RUNS_PRISMA[$count]}" <<'PY'
 import sys
-n, d, p = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
-ok = "met" if d <= 30 and d <= 1.5 * p else "missed"
-print(f"{n:<12} {d:14.1f} {p:14.1f} {d / p:9.2f}x {ok:>10}")
+n, d, p, q, runs = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+print(f"{n:<11,} {d:13.1f} {p:10.1f} {q:12.0f} {runs:>7} {d / p:10.2f}:1 {'1:' + format(q / d, '.0f'):>15}")
 PY
 done

@@ -39,20 +39,7 @@ setup() {
     # Prisma 6 wants a url even when the adapter makes the connection.
     printf 'datasource db {\n  provider = "postgresql"\n  url      = env("DATABASE_URL")\n}\n' \
         >prisma/schema.prisma
-    # idleTimeoutMillis: without it pg's pool keeps the CLI alive for 10 s after its answer.
-    cat >prisma.config.ts <<'EOF'
-import { defineConfig } from "prisma/config";
-import { PrismaPg } from "@prisma/adapter-pg";
-
-export default defineConfig({
-  schema: "prisma/schema.prisma",
-  experimental: { adapter: true },
-  engine: "js",
-  async adapter() {
-    return new PrismaPg({ connectionString: process.env.DATABASE_URL, idleTimeoutMillis: 1 });
-  },
-});
-EOF
+    cp "$DEVINIT_SOURCE_DIR/tests/fixtures/migrations/prisma6.config.ts" prisma.config.ts
     add_migration 20240101000000_init "$(printf -- '-- CreateTable\nCREATE TABLE "User" (\n    "id" SERIAL NOT NULL,\n    "email" TEXT NOT NULL,\n\n    CONSTRAINT "User_pkey" PRIMARY KEY ("id")\n);')"
     add_migration 20240102000000_email 'CREATE UNIQUE INDEX "User_email_key" ON "User"("email");'
 }
