@@ -164,10 +164,11 @@ void supervisor_watch_all(void)
             continue;
         int rc = watch_signal(s);
         /* valgrind and qemu-user (foreign-architecture images) keep a real-time signal or two
-         * for themselves: not forwarding those is no reason to stop the app. */
+         * for themselves: not forwarding those is no reason to stop the app, nor news. */
         if (rc < 0)
-            log_warn(NULL, "cannot watch %s: %s; it will not be forwarded", sigtable_name(s),
-                     uv_strerror(rc));
+            log_msg(s >= SIGRTMIN ? LOG_DEBUG : LOG_WARN, NULL,
+                    "cannot watch %s: %s; it will not be forwarded", sigtable_name(s),
+                    uv_strerror(rc));
     }
     /* What arrived meanwhile is delivered now, to the watchers. */
     sigprocmask(SIG_UNBLOCK, &sv.late, NULL);
