@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # devinit as a plain init (--skip=all) side by side with tini, tini-static, dumb-init and
 # catatonit (Debian packages), all measured in the same run:
-#   - start+exit overhead of `INIT -- /bin/true`: hyperfine, N runs each (default 300),
-#     median, ratio to tini-static; "own" is the same minus a bare /bin/true, the part the
-#     init itself costs. Extra rows: the static devinit without its control socket (what
+#   - start+exit overhead of `INIT -- /bin/true`: hyperfine, N runs each (default 300) in
+#     ROUNDS interleaved rounds (default 10), median, ratio to tini-static; "own" is the same
+#     minus a bare /bin/true, the part the init itself costs. Extra rows: the static devinit without its control socket (what
 #     that feature costs), and two reference floors from bench/min_init.c (fork, exec, wait
 #     in a static binary, then the same with libcrypto linked in, as devinit must be);
 #   - peak RSS of the init (VmHWM) while it supervises a sleeping app, as PID 1 of a new PID
@@ -80,15 +80,30 @@ is_reference() { [ "$1" = "min static init" ] || [ "$1" = "  with libcrypto" ]; 
 median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
 # --- start+exit overhead --------------------------------------------------------------------
+# In ROUNDS rounds, each running every init (and a bare /bin/true) N/ROUNDS times: a machine
+# whose speed drifts during the run then moves every row alike, where one long run per init
+# would charge the drift to whichever init ran at the time. Medians over the pooled runs.
+ROUNDS=${ROUNDS:-10}
+per=$(((N + ROUNDS - 1) / ROUNDS))
+ROWS=("${INITS[@]}" "bare|BENCH_ROW=1|")
+for round in $(seq 1 "$ROUNDS"); do
+    for entry in "${ROWS[@]}"; do
+        IFS='|' read -r name envv cmd <<<"$entry"
+        env "$envv" hyperfine -N --warmup 5 --runs "$per" --export-json "$WORK/h.json" \
+            "${cmd:+$cmd }/bin/true" >/dev/null 2>&1
+        python3 -c 'import json,sys; print("\n".join("%.6f" % (t * 1000) for t in json.load(open(sys.argv[1]))["results"][0]["times"]))' \
+            "$WORK/h.json" >>"$WORK/times.$(echo "$name" | tr -c 'a-z0-9' _)"
+    done
+    echo "overhead: round $round of $ROUNDS done" >&2
+done
+pooled_median() { sort -n "$WORK/times.$(echo "$1" | tr -c 'a-z0-9' _)" | awk '{v[NR]=$1} END {printf "%.3f", (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 declare -A OVER
 for entry in "${INITS[@]}"; do
     IFS='|' read -r name envv cmd <<<"$entry"
-    env "$envv" hyperfine -N --warmup 20 --runs "$N" --export-json "$WORK/h.json" "$cmd /bin/true" >/dev/null 2>&1
-    OVER[$name]=$(python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$WORK/h.json")
+    OVER[$name]=$(pooled_median "$name")
     echo "overhead: $name ${OVER[$name]} ms" >&2
 done
-hyperfine -N --warmup 20 --runs "$N" --export-json "$WORK/h.json" "/bin/true" >/dev/null 2>&1
-BARE=$(python3 -c 'import json,sys; print("%.3f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' "$WORK/h.json")
+BARE=$(pooled_median bare)
 
 # --- peak RSS while supervising, as PID 1 -------------------------------------------------------
 declare -A RSS
@@ -135,7 +150,7 @@ own_ref=$(minus "$ref" "$BARE")
 echo
 echo "init benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -srm), $(nproc) cores," \
     "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
-echo "start+exit: median of $N runs of 'INIT -- /bin/true'; own: the same minus bare /bin/true" \
+echo "start+exit: median of $((per * ROUNDS)) runs of 'INIT -- /bin/true' in $ROUNDS rounds; own: the same minus bare /bin/true" \
     "($BARE ms); RSS: VmHWM as PID 1; burst: median of $R runs, 5,000 zombies, as PID 1;" \
     "min static init: bench/min_init.c, a reference floor, not an init"
 printf '%-18s %11s %9s %9s %9s %12s %9s\n' init "start+exit" "vs tini-s" "own ms" "vs tini-s" \
