@@ -141,7 +141,7 @@ int main(int argc, char **argv)
         code = init_run(loop, &cfg, &opts);
     }
     config_free(&cfg);
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(DEVINIT_ASAN)
     uv_loop_close(loop);
     return code;
 #else

@@ -38,7 +38,6 @@ static struct {
     supervisor_signal_fn fn;
     void *data;
     uv_signal_t watchers[NSIG];
-    bool watching[NSIG]; /* watcher installed: execve resets the signal for the child */
     sigset_t late;       /* forwarded signals, blocked until supervisor_watch_all() */
     uv_idle_t late_idle; /* calls it on the loop's first turn */
     bool late_done;
@@ -149,7 +148,6 @@ static int watch_signal(int s)
         uv_close((uv_handle_t *)&sv.watchers[s], NULL);
         return rc;
     }
-    sv.watching[s] = true;
     return 0;
 }
 
@@ -197,12 +195,23 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
      * start-up instead of delaying it. What arrives meanwhile waits in the kernel's queue and
      * is forwarded then. Whoever started devinit may have blocked other signals (nohup, a
      * shell's background job, a runtime's own mask): this mask replaces theirs. */
-    sigset_t late;
+    sigset_t late, now;
     sigemptyset(&late);
-    for (int s = 1; s < NSIG; s++)
-        if (sigtable_class(s) == SIG_FORWARD)
+    sigemptyset(&now);
+    for (int s = 1; s < NSIG; s++) {
+        enum sig_class cls = sigtable_class(s);
+        if (cls == SIG_FORWARD)
             sigaddset(&late, s);
-    sigprocmask(SIG_SETMASK, &late, NULL);
+        else if (cls == SIG_CHILD || cls == SIG_STOP_APP)
+            sigaddset(&now, s);
+    }
+    /* SIGCHLD, SIGTERM and SIGINT are blocked too until their watchers exist: as PID 1 the
+     * kernel would drop one pending at exec (default action) instead of delivering it. */
+    sigset_t all = late;
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(&now, s))
+            sigaddset(&all, s);
+    sigprocmask(SIG_SETMASK, &all, NULL);
     sv.late = late;
 
     struct sigaction ign = {.sa_handler = SIG_IGN};
@@ -221,6 +230,7 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
             return rc;
         }
     }
+    sigprocmask(SIG_UNBLOCK, &now, NULL);
     uv_idle_init(loop, &sv.late_idle);
     uv_idle_start(&sv.late_idle, watch_late);
 
@@ -246,10 +256,21 @@ void supervisor_set_user(const struct user_spec *u)
  * and none torn down by its exec; with libpq and OpenSSL linked in, that copy is most of what
  * starting a process costs devinit. The sanitizers cannot follow a child that shares their
  * shadow memory, so those builds fork. */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(DEVINIT_ASAN)
 #define spawn_fork() fork()
 #else
 #define spawn_fork() vfork()
+#endif
+
+/* The 32-bit ids: on i386 and arm, SYS_setuid and friends are the old 16-bit calls. */
+#ifdef SYS_setuid32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETGID SYS_setgid32
+#define SYS_SETUID SYS_setuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETGID SYS_setgid
+#define SYS_SETUID SYS_setuid
 #endif
 
 /* Runs in the child between fork and exec: async-signal-safe calls only, no allocation, no
@@ -258,7 +279,6 @@ static void __attribute__((noreturn))
 exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd, int outfd,
            int errout, bool foreground)
 {
-    const bool *watched = sv.watching;
     int err;
     setpgid(0, 0);
     if (foreground) {
@@ -266,12 +286,15 @@ exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd,
          * terminal. */
         tcsetpgrp(STDIN_FILENO, getpid());
     }
-    /* execve resets every caught signal to SIG_DFL by itself; only the ones devinit does not
-     * catch may still be ignored (by devinit, or by whoever started it). */
+    /* Every signal back to SIG_DFL before the mask opens: one devinit ignores (or whoever
+     * started it did) must not stay ignored, and one it catches must not run devinit's
+     * handler here, in the child, between the unblocking and the exec (a Ctrl-C to the new
+     * foreground group would reach devinit's signal pipe as if devinit had received it).
+     * The child has its own copy of the dispositions, vfork or not. */
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     sigemptyset(&dfl.sa_mask);
     for (int s = 1; s < NSIG; s++)
-        if (!watched[s] && s != SIGKILL && s != SIGSTOP)
+        if (s != SIGKILL && s != SIGSTOP)
             sigaction(s, &dfl, NULL); /* 32/33 fail harmlessly */
     if (nullfd >= 0) {
         if (dup2(nullfd, STDIN_FILENO) < 0 || dup2(outfd, STDOUT_FILENO) < 0 ||
@@ -283,10 +306,10 @@ exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd,
     if (sv.user.set && geteuid() != sv.user.uid) {
         /* Groups first, then the gid, then the uid: each later call removes the right to make
          * the earlier ones. Then prove there is no way back to root. */
-        if (syscall(SYS_setgroups, (size_t)sv.user.ngroups, sv.user.groups) < 0 ||
-            syscall(SYS_setgid, sv.user.gid) < 0 || syscall(SYS_setuid, sv.user.uid) < 0)
+        if (syscall(SYS_SETGROUPS, (size_t)sv.user.ngroups, sv.user.groups) < 0 ||
+            syscall(SYS_SETGID, sv.user.gid) < 0 || syscall(SYS_SETUID, sv.user.uid) < 0)
             goto fail;
-        if (sv.user.uid != 0 && syscall(SYS_setuid, 0) == 0) {
+        if (sv.user.uid != 0 && syscall(SYS_SETUID, 0) == 0) {
             errno = EPERM;
             goto fail;
         }

@@ -19,8 +19,8 @@
 typedef void (*supervisor_signal_fn)(int signo, void *data);
 
 /* Watches SIGCHLD, SIGTERM and SIGINT, blocks the other forwarded signals until
- * supervisor_watch_all(), and becomes a child subreaper when not PID 1. Call it first, before
- * any other work, so no signal is lost while devinit starts up. 0 or -errno. */
+ * supervisor_watch_all(), and becomes a child subreaper when not PID 1. Call it once, first,
+ * before any other work, so no signal is lost while devinit starts up. 0 or -errno. */
 int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data);
 
 /* Watches (and unblocks) every other forwarded signal; what arrived while they were blocked
