@@ -466,8 +466,8 @@ static bool js_key(struct jstok *t, const char *word)
     struct jstok s = *t;
     if (*s.p == '"' || *s.p == '\'') {
         char buf[64];
-        js_string(&s, buf, sizeof buf);
-        if (strcmp(buf, word))
+        /* A NUL in the key, or a key too long to be ours, is another key (as to Node). */
+        if (js_string(&s, buf, sizeof buf) < 0 || strcmp(buf, word))
             return false;
     } else if (js_ident(&s, word)) {
         s.p += strlen(word);
@@ -829,7 +829,11 @@ int migrations_load_script(const char *dir, const struct migration_local *m,
         return 0;
     }
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s/migration.sql", dir, m->name);
+    if ((size_t)snprintf(path, sizeof path, "%s/%s/migration.sql", dir, m->name) >= sizeof path) {
+        snprintf(err, errlen, "the path of '%s/migration.sql' in '%s' is too long to read it "
+                 "again: set [migrate] dir to a shorter path", m->name, dir);
+        return -ENAMETOOLONG;
+    }
     unsigned char *buf = NULL;
     size_t n = 0;
     int rc = read_at(AT_FDCWD, path, &buf, &n);

@@ -200,6 +200,9 @@ static void test_migrations_config_path_forms(void **state)
     /* A NUL inside the literal would cut the path short as a C string (found by fuzzing). */
     static const char nul[] = "export default { migrations: { path: 'db\0/other' } }";
     assert_int_equal(migrations_config_path(nul, sizeof nul - 1, out, sizeof out), -EINVAL);
+    /* ... and in a quoted key it makes another key. */
+    static const char nulkey[] = "export default { \"migrations\0x\": { path: 'db' } }";
+    assert_int_equal(migrations_config_path(nulkey, sizeof nulkey - 1, out, sizeof out), -ENOENT);
 }
 
 /* A config file that ends right after `path:` (found by fuzzing: read one byte past it). The
