@@ -157,22 +157,14 @@ char *prisma_json_decode(const char *s, size_t len, size_t *end)
         }
         if (++i >= len)
             break;
+        /* The one-letter escapes, letter and byte at the same index. */
+        static const char letters[] = "ntrbf", bytes[] = "\n\t\r\b\f";
+        const char *l = s[i] ? strchr(letters, s[i]) : NULL;
+        if (l) {
+            out[o++] = bytes[l - letters];
+            continue;
+        }
         switch (s[i]) {
-        case 'n':
-            out[o++] = '\n';
-            break;
-        case 't':
-            out[o++] = '\t';
-            break;
-        case 'r':
-            out[o++] = '\r';
-            break;
-        case 'b':
-            out[o++] = '\b';
-            break;
-        case 'f':
-            out[o++] = '\f';
-            break;
         case 'u': {
             uint32_t cp;
             if (hex4(s, len, i + 1, &cp) < 0)
