@@ -163,29 +163,33 @@ static void file_fingerprint(const char *path, char *out, size_t len)
                  st.st_mtim.tv_nsec);
 }
 
+/* The stamp key and fingerprint of generator gn's client; false when it has no client file. */
+static bool client_fingerprint(const struct prisma_generator *gn, char key[STAMP_KEY_MAX],
+                               char fp[128])
+{
+    char file[PATH_MAX];
+    if (prisma_client_file(gn, file, sizeof file) < 0)
+        return false;
+    snprintf(key, STAMP_KEY_MAX, "output.%.50s", gn->name);
+    file_fingerprint(file, fp, 128);
+    return true;
+}
+
 static void add_fingerprints(const struct gen *g, struct stamp *s)
 {
-    for (size_t i = 0; i < g->proj.ngens; i++) {
-        const struct prisma_generator *gn = &g->proj.gens[i];
-        char file[PATH_MAX], key[STAMP_KEY_MAX], fp[128];
-        if (prisma_client_file(gn, file, sizeof file) < 0)
-            continue;
-        snprintf(key, sizeof key, "output.%.50s", gn->name);
-        file_fingerprint(file, fp, sizeof fp);
-        stamp_set(s, key, fp);
-    }
+    char key[STAMP_KEY_MAX], fp[128];
+    for (size_t i = 0; i < g->proj.ngens; i++)
+        if (client_fingerprint(&g->proj.gens[i], key, fp))
+            stamp_set(s, key, fp);
 }
 
 /* Whether every client's fingerprint is the one the stamp recorded. */
 static bool fingerprints_match(const struct gen *g, const struct stamp *have)
 {
+    char key[STAMP_KEY_MAX], fp[128];
     for (size_t i = 0; i < g->proj.ngens; i++) {
-        const struct prisma_generator *gn = &g->proj.gens[i];
-        char file[PATH_MAX], key[STAMP_KEY_MAX], fp[128];
-        if (prisma_client_file(gn, file, sizeof file) < 0)
+        if (!client_fingerprint(&g->proj.gens[i], key, fp))
             continue;
-        snprintf(key, sizeof key, "output.%.50s", gn->name);
-        file_fingerprint(file, fp, sizeof fp);
         const char *old = stamp_get(have, key);
         if (!old || strcmp(old, fp) != 0)
             return false;
