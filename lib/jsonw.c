@@ -76,9 +76,7 @@ void jsonw_array_end(struct jsonw *w)
     w->need_comma = true;
 }
 
-/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when it is not one
- * (a stray byte, a truncated or overlong sequence, a surrogate). Stops at the NUL. */
-static size_t utf8_len(const unsigned char *p)
+size_t jsonw_utf8_len(const unsigned char *p)
 {
     size_t n;
     uint32_t min;
@@ -121,7 +119,7 @@ static void put_escaped(struct jsonw *w, const char *s)
                 snprintf(esc, sizeof esc, "\\u%04x", *p);
                 puts_(w, esc);
             } else {
-                size_t n = utf8_len(p);
+                size_t n = jsonw_utf8_len(p);
                 if (n == 0) {
                     puts_(w, "\\ufffd");
                 } else {

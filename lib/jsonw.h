@@ -14,6 +14,11 @@ struct jsonw {
     bool failed; /* an allocation failed; the buffer is incomplete */
 };
 
+/* The length of the well-formed UTF-8 sequence at p (1 to 4), or 0 when it is not one
+ * (a stray byte, a truncated or overlong sequence, a surrogate, beyond U+10FFFF). Reads no
+ * further than a NUL. JSON text must be UTF-8; others that must know use this too. */
+size_t jsonw_utf8_len(const unsigned char *p);
+
 void jsonw_init(struct jsonw *w);
 void jsonw_free(struct jsonw *w);
 void jsonw_object_begin(struct jsonw *w);

@@ -13,6 +13,7 @@
 
 #include "exitcodes.h"
 #include "hash.h"
+#include "jsonw.h"
 #include "log.h"
 #include "prisma_schema.h"
 
@@ -24,31 +25,11 @@ static int cmp_local(const void *a, const void *b)
     return strcmp(x->name, y->name); /* bytewise: strcmp compares as unsigned char */
 }
 
-/* RFC 3629: no overlong form, no surrogate, nothing above U+10FFFF. */
 static bool valid_utf8(const unsigned char *p)
 {
-    while (*p) {
-        unsigned c = *p++;
-        size_t more;
-        unsigned min;
-        if (c < 0x80)
-            continue;
-        if (c >= 0xc2 && c <= 0xdf)
-            more = 1, min = 0x80, c &= 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-            more = 2, min = 0x800, c &= 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-            more = 3, min = 0x10000, c &= 0x07;
-        else
+    for (size_t n; *p; p += n)
+        if (!(n = jsonw_utf8_len(p)))
             return false;
-        for (size_t i = 0; i < more; i++, p++) {
-            if ((*p & 0xc0) != 0x80)
-                return false;
-            c = (c << 6) | (*p & 0x3f);
-        }
-        if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-            return false;
-    }
     return true;
 }
 
