@@ -123,22 +123,8 @@ EOF
     : >"$app.log"
 done
 
-# The seed's approach (SEED-dev-setup.md: backend/scripts/dev-setup.sh), as bench/warm_start.sh
-# emulates it.
-cat >"$WORK/dev-setup.sh" <<EOF
-#!/bin/sh
-set -e
-cd "$S_APP"
-if [ ! -d node_modules ]; then
-    npm install
-fi
-npx prisma generate
-until "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PORT" -q; do
-    sleep 1
-done
-exec "\$@"
-EOF
-chmod +x "$WORK/dev-setup.sh"
+# The seed's approach: bench/seed-dev-setup.sh.
+SEED_SETUP=$ROOT/bench/seed-dev-setup.sh
 
 # app STARTS: the app's command line for the copy whose start times go to STARTS.
 app_cmd() { printf '%s\n' sh -c "date +%s%N >>'$1'; exec node src/server.js"; }
@@ -192,7 +178,8 @@ DPID=$!
 wait_lines "$D_APP.log" "app: listening" 1
 
 start_seed() {
-    PORT=$S_PORT "$WORK/dev-setup.sh" "${S_CMD[@]}" >"$S_APP.fifo" 2>&1 &
+    # The app listens on S_PORT; the database is on PORT.
+    env PORT="$S_PORT" "$SEED_SETUP" "$S_APP" "$PG_BIN" "$PORT" "${S_CMD[@]}" >"$S_APP.fifo" 2>&1 &
     SPID=$!
 }
 start_seed

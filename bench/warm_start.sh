@@ -61,22 +61,8 @@ export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=fal
 (cd "$APP" && "$DEVINIT" --only=deps,generate -- true) >"$WORK/prepare.log" 2>&1 ||
     { cat "$WORK/prepare.log"; exit 1; }
 
-# The seed's approach (SEED-dev-setup.md: backend/scripts/dev-setup.sh), reduced to what runs
-# on a warm start.
-cat >"$WORK/dev-setup.sh" <<EOF
-#!/bin/sh
-set -e
-cd "$APP"
-if [ ! -d node_modules ]; then
-    npm install
-fi
-npx prisma generate
-until "$PG_BIN/pg_isready" -h 127.0.0.1 -p "$PORT" -q; do
-    sleep 1
-done
-exec "\$@"
-EOF
-chmod +x "$WORK/dev-setup.sh"
+# The seed's approach: bench/seed-dev-setup.sh.
+SEED_SETUP=$ROOT/bench/seed-dev-setup.sh
 
 # Runs "$@" whose last word is the app (date), prints start-to-exec in microseconds.
 one_run() {
@@ -99,7 +85,7 @@ echo "running: $SEED_RUNS seed starts, $DEVINIT_RUNS devinit starts..." >&2
 # Interleaved, so a busy moment of the machine hits both alike.
 for i in $(seq 1 "$DEVINIT_RUNS"); do
     if [ "$i" -le "$SEED_RUNS" ]; then
-        one_run "$WORK/dev-setup.sh" date +%s%N >>"$WORK/seed.us"
+        one_run "$SEED_SETUP" "$APP" "$PG_BIN" "$PORT" date +%s%N >>"$WORK/seed.us"
     fi
     (cd "$APP" && one_run "$DEVINIT" --skip=migrate -- date +%s%N) >>"$WORK/devinit.us"
     # References: devinit as a plain init (no step), and the app with no init at all.
