@@ -67,3 +67,15 @@ wait_for() {
     done
     return 1
 }
+
+# example_app DIR: a copy of examples/app in DIR without anything a developer's run left in it
+# (node_modules, generated clients), and the environment its real npm and Prisma 7 need here:
+# installs from npm's cache, and a schema engine path so the CLI does not try to download one
+# (Prisma 7's generate does not use it; ENVIRONMENT.md).
+example_app() {
+    mkdir -p "$1"
+    tar -C "$DEVINIT_SOURCE_DIR/examples/app" --exclude=node_modules --exclude=generated -cf - . |
+        tar -C "$1" -xf -
+    export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
+    export PRISMA_SCHEMA_ENGINE_BINARY=/bin/true
+}

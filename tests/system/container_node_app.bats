@@ -16,11 +16,9 @@ setup_file() {
     export WORK=$(mktemp -d /tmp/devinit-node.XXXXXX)
     chmod 755 "$WORK"
     export APP=$WORK/app PGDIR=$WORK/pg
-    mkdir -p "$APP"
-    tar -C "$DEVINIT_SOURCE_DIR/examples/app" --exclude=node_modules --exclude=generated -cf - . |
-        tar -C "$APP" -xf -
-    (cd "$APP" && npm_config_audit=false npm_config_fund=false npm_config_prefer_offline=true \
-        "$DEVINIT" --only=deps -- true) >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log" >&3; return 1; }
+    example_app "$APP"
+    (cd "$APP" && "$DEVINIT" --only=deps -- true) >"$WORK/install.log" 2>&1 ||
+        { cat "$WORK/install.log" >&3; return 1; }
     rm -rf "$APP/node_modules/.prisma"
 
     export PGPORT_T=$(free_port) APPPORT=$(free_port)

@@ -7,16 +7,9 @@ load ../lib/common
 
 setup_file() {
     export APP="$BATS_FILE_TMPDIR/app"
-    mkdir -p "$APP"
-    # The example without anything a developer's run left in it.
-    tar -C "$DEVINIT_SOURCE_DIR/examples/app" --exclude=node_modules --exclude=generated -cf - . |
-        tar -C "$APP" -xf -
-    export STAMP="$APP/node_modules/.devinit-deps.stamp"
     # Installs reuse npm's cache; none of these tests needs the network once it is warm.
-    export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
-    # For the starts that also generate: Prisma 7's generate does not use the schema engine,
-    # but without this variable the CLI tries to download one (ENVIRONMENT.md).
-    export PRISMA_SCHEMA_ENGINE_BINARY=/bin/true
+    example_app "$APP"
+    export STAMP="$APP/node_modules/.devinit-deps.stamp"
 }
 
 setup() {

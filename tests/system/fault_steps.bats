@@ -6,11 +6,7 @@ load ../lib/common
 setup_file() {
     # One real install of the example app (npm ci, real Prisma 7) for the generate test.
     export EXAMPLE="$BATS_FILE_TMPDIR/example"
-    mkdir -p "$EXAMPLE"
-    tar -C "$DEVINIT_SOURCE_DIR/examples/app" --exclude=node_modules --exclude=generated -cf - . |
-        tar -C "$EXAMPLE" -xf -
-    export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
-    export PRISMA_SCHEMA_ENGINE_BINARY=/bin/true
+    example_app "$EXAMPLE"
     (cd "$EXAMPLE" && "$DEVINIT" --only=deps -- true) >"$BATS_FILE_TMPDIR/install.log" 2>&1 ||
         { cat "$BATS_FILE_TMPDIR/install.log"; return 1; }
     rm -rf "$EXAMPLE/node_modules/.prisma" "$EXAMPLE/node_modules/.devinit-generate.stamp"

@@ -7,11 +7,7 @@ load ../lib/common
 
 setup_file() {
     export APP="$BATS_FILE_TMPDIR/app"
-    mkdir -p "$APP"
-    tar -C "$DEVINIT_SOURCE_DIR/examples/app" --exclude=node_modules --exclude=generated -cf - . |
-        tar -C "$APP" -xf -
-    export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
-    export PRISMA_SCHEMA_ENGINE_BINARY=/bin/true
+    example_app "$APP"
     cd "$APP"
     "$DEVINIT" --only=deps,generate -- true >"$BATS_FILE_TMPDIR/start.log" 2>&1 ||
         { cat "$BATS_FILE_TMPDIR/start.log"; return 1; }

@@ -20,12 +20,7 @@ setup_file() {
     pg_start "$PGDIR" "$PGPORT"
 
     export APP="$BATS_FILE_TMPDIR/app"
-    mkdir -p "$APP"
-    tar -C "$DEVINIT_SOURCE_DIR/examples/app" --exclude=node_modules --exclude=generated -cf - . |
-        tar -C "$APP" -xf -
-    export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
-    # generate does not use the schema engine, but without this the CLI tries to download one.
-    export PRISMA_SCHEMA_ENGINE_BINARY=/bin/true
+    example_app "$APP"
     cd "$APP"
     rm -rf node_modules/.prisma
     "$DEVINIT" --only=deps,generate -- true >"$BATS_FILE_TMPDIR/install.log" 2>&1 ||
