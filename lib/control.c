@@ -228,19 +228,23 @@ struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_u
                  dir, strerror(errno));
         return NULL;
     }
-    if (socket_alive(path)) {
-        log_warn("control", "another devinit answers on '%s': no control socket here", path);
-        return NULL;
-    }
     /* Only a stale socket is ours to remove: a path that names some other file by mistake
-     * must not cost that file (devinit usually runs as root). */
+     * must not cost that file (devinit usually runs as root). Nothing there (the usual case):
+     * nobody to ask and nothing to remove. */
     struct stat st;
-    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
-        log_warn("control", "'%s' exists and is not a socket: no control socket; set [control] "
-                 "socket to another path", path);
-        return NULL;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            log_warn("control", "'%s' exists and is not a socket: no control socket; set "
+                     "[control] socket to another path", path);
+            return NULL;
+        }
+        if (socket_alive(path)) {
+            log_warn("control", "another devinit answers on '%s': no control socket here",
+                     path);
+            return NULL;
+        }
+        unlink(path);
     }
-    unlink(path);
 
     struct control *c = calloc(1, sizeof *c);
     if (!c)

@@ -192,3 +192,28 @@ check_within_5s() {
     [[ "$output" == *"'$PWD/precious.txt' exists and is not a socket: no control socket"* ]]
     [ "$(cat precious.txt)" = precious ]
 }
+
+@test "a stale control socket is replaced; one another devinit answers on is left to it" {
+    local sock=$PWD/d.sock
+    # Stale: bound by a process that is gone, the file left behind.
+    python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sock"
+    [ -S "$sock" ]
+    export DEVINIT_CONTROL_SOCKET=$sock
+    "$DEVINIT" --skip=all -- sleep 5 2>first.log &
+    local first=$!
+    wait_for "$DEVINIT" health
+    run "$DEVINIT" status
+    echo "$output"
+    [ "$status" -eq 0 ]
+    # Live: a second devinit must neither take nor remove the first one's socket.
+    run timeout 5 "$DEVINIT" --skip=all -- true
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"another devinit answers on '$sock': no control socket here"* ]]
+    [ -S "$sock" ]
+    run "$DEVINIT" health
+    [ "$status" -eq 0 ]
+    kill -TERM "$first"
+    wait "$first" || true
+    [ ! -e "$sock" ]
+}
