@@ -84,8 +84,11 @@ assert_drained() {
 
 @test "leftovers that ignore SIGTERM are killed after the stop timeout" {
     local ready=$BATS_TEST_TMPDIR/sh-ready
+    # The leftover itself says when it ignores SIGTERM; the app exits only then (it touching
+    # the file first let a loaded machine deliver the drain's SIGTERM before the trap).
     di_start pid1 --skip=all --stop-timeout=1 -- \
-        sh -c '(trap "" TERM; exec sleep 30) & touch "$0"; exit 4' "$ready"
+        sh -c '(trap "" TERM; touch "$0"; exec sleep 30) &
+               until [ -e "$0" ]; do sleep 0.01; done; exit 4' "$ready"
     wait_file "$ready"
     DI_T0=$(now_ms)
     di_wait 10
@@ -96,7 +99,8 @@ assert_drained() {
     # Not PID 1: the leftover is found through /proc and killed too.
     rm -f "$ready"
     di_start plain --skip=all --stop-timeout=1 -- \
-        sh -c '(trap "" TERM; exec sleep 30) & echo $! >"$0.pid"; touch "$0"; exit 4' "$ready"
+        sh -c '(trap "" TERM; touch "$0.trap"; exec sleep 30) & echo $! >"$0.pid"
+               until [ -e "$0.trap" ]; do sleep 0.01; done; touch "$0"; exit 4' "$ready"
     wait_file "$ready"
     DI_T0=$(now_ms)
     di_wait 10
