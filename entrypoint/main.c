@@ -100,7 +100,7 @@ static int ask_running_instance(const struct config *cfg, const struct cli *cli)
 int main(int argc, char **argv)
 {
     uv_loop_t *loop = uv_default_loop();
-    /* Signal watchers first: a SIGTERM that arrives while we parse must not be lost. */
+    /* Signals first: a SIGTERM that arrives while we parse must not be lost. */
     if (init_prepare(loop) < 0)
         return EXIT_OSERR;
 

@@ -152,9 +152,7 @@ static void finish(int code)
     waiters_answer(&in.restart_waiters, EXIT_TEMPFAIL, "devinit is stopping");
     control_stop(in.control);
     in.control = NULL;
-    /* Stop the loop rather than close the ~60 signal watchers one by one (each takes libuv's
-     * signal lock): the process is about to exit, and a signal arriving now has nobody left
-     * to go to. */
+    /* The process is about to exit: a signal arriving now has nobody left to go to. */
     uv_stop(in.loop);
 }
 
@@ -752,10 +750,6 @@ int init_run(uv_loop_t *loop, const struct config *cfg, const struct init_opts *
     in.pl_started = true;
     unsigned steps = opts->mode == INIT_SYNC ? STEP_BIT(STEP_DEPS) | STEP_BIT(STEP_GENERATE)
                                              : STEP_ALL;
-    /* Steps to run: every signal is watched before the first (a plain init leaves the rarer
-     * ones to the loop's first turn, after the app has been spawned). */
-    if (cfg->steps & steps)
-        supervisor_watch_all();
     pipeline_start_steps(&in.pl, loop, cfg, steps, opts->mode == INIT_CHECK, on_pipeline_done,
                          NULL);
     /* After the first step or the app has started (the socket's dozen system calls then

@@ -20,7 +20,7 @@ struct init_opts {
     bool json;   /* INIT_CHECK: print JSON */
 };
 
-/* Installs the supervisor's signal watchers. Call before anything else. 0 or -errno. */
+/* Sets up the supervisor and its signal watch. Call before anything else. 0 or -errno. */
 int init_prepare(uv_loop_t *loop);
 
 /* Runs to the end and returns devinit's exit code. When a signal stopped the start-up it does

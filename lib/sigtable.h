@@ -1,5 +1,5 @@
 /* Which signals devinit catches, forwards, or leaves alone. Pure data: the supervisor
- * installs watchers from it and the tests check it. */
+ * builds its signal mask from it and the tests check it. */
 #ifndef DEVINIT_SIGTABLE_H
 #define DEVINIT_SIGTABLE_H
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -37,10 +38,8 @@ static struct {
     uv_loop_t *loop;
     supervisor_signal_fn fn;
     void *data;
-    uv_signal_t watchers[NSIG];
-    sigset_t late;       /* forwarded signals, blocked until supervisor_watch_all() */
-    uv_idle_t late_idle; /* calls it on the loop's first turn */
-    bool late_done;
+    int sigfd; /* every handled signal, blocked and read from here */
+    uv_poll_t sigpoll;
     bool pid1;
     pid_t self;
     struct child *children; /* spawned and not yet reported */
@@ -128,53 +127,27 @@ static void reap_all(void)
         drain_finish();
 }
 
-static void on_signal(uv_signal_t *h, int signo)
+/* Up to SIGNAL_BATCH signals are read per turn of the loop: a storm must not starve the app's
+ * output, the timers and the control socket. The poll is level-triggered, so what is left is
+ * read on the next turn; it waits in the kernel's queue meanwhile, not in a buffer of ours. */
+#define SIGNAL_BATCH 64
+
+static void on_signalfd(uv_poll_t *h, int status, int events)
 {
-    if (signo == SIGCHLD) {
+    struct signalfd_siginfo si[SIGNAL_BATCH];
+    ssize_t n = read(sv.sigfd, si, sizeof si);
+    if (n <= 0)
+        return; /* EAGAIN: another reader (none) or a spurious wake-up; EINTR: next turn */
+    bool chld = false;
+    for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++) {
+        int signo = (int)si[i].ssi_signo;
+        if (signo == SIGCHLD)
+            chld = true; /* one waitpid loop reaps them all */
+        else if (sv.fn)
+            sv.fn(signo, sv.data);
+    }
+    if (chld)
         reap_all();
-        return;
-    }
-    if (sv.fn)
-        sv.fn(signo, sv.data);
-}
-
-static int watch_signal(int s)
-{
-    int rc = uv_signal_init(sv.loop, &sv.watchers[s]);
-    if (rc < 0)
-        return rc;
-    rc = uv_signal_start(&sv.watchers[s], on_signal, s);
-    if (rc < 0) {
-        uv_close((uv_handle_t *)&sv.watchers[s], NULL);
-        return rc;
-    }
-    return 0;
-}
-
-void supervisor_watch_all(void)
-{
-    if (sv.late_done)
-        return;
-    sv.late_done = true;
-    uv_close((uv_handle_t *)&sv.late_idle, NULL);
-    for (int s = 1; s < NSIG; s++) {
-        if (!sigismember(&sv.late, s))
-            continue;
-        int rc = watch_signal(s);
-        /* valgrind and qemu-user (foreign-architecture images) keep a real-time signal or two
-         * for themselves: not forwarding those is no reason to stop the app, nor news. */
-        if (rc < 0)
-            log_msg(s >= SIGRTMIN ? LOG_DEBUG : LOG_WARN, NULL,
-                    "cannot watch %s: %s; it will not be forwarded", sigtable_name(s),
-                    uv_strerror(rc));
-    }
-    /* What arrived meanwhile is delivered now, to the watchers. */
-    sigprocmask(SIG_UNBLOCK, &sv.late, NULL);
-}
-
-static void watch_late(uv_idle_t *h)
-{
-    supervisor_watch_all();
 }
 
 int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
@@ -187,52 +160,50 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
     sv.self = getpid();
     sv.pid1 = (sv.self == 1);
 
-    /* libuv spends five system calls on each watcher, and devinit forwards some fifty
-     * signals: only SIGCHLD, SIGTERM and SIGINT are watched at once. The others are blocked
-     * here, so none is lost and none can kill devinit, and are watched by
-     * supervisor_watch_all(): before the first step, or, when devinit is a plain init, on the
-     * loop's first turn, after the app has been spawned, so that work overlaps the app's own
-     * start-up instead of delaying it. What arrives meanwhile waits in the kernel's queue and
-     * is forwarded then. Whoever started devinit may have blocked other signals (nohup, a
-     * shell's background job, a runtime's own mask): this mask replaces theirs. */
-    sigset_t late, now;
-    sigemptyset(&late);
-    sigemptyset(&now);
+    /* Every signal devinit handles is blocked and read from one signalfd, as catatonit does,
+     * rather than caught by libuv's handlers: those write each signal into a pipe of 4,096
+     * slots and drop what does not fit, and the kernel delivers the lowest-numbered pending
+     * signal first, so a storm starved the high real-time signals of every slot. Blocked,
+     * a signal waits in the kernel's queue until the loop reads it (queued signals up to
+     * RLIMIT_SIGPENDING, beyond which the sender's kill fails, as it should), none is lost
+     * while devinit starts up, none can kill it, and as PID 1 none is dropped for having the
+     * default action (the kernel never ignores a blocked signal). One system call watches
+     * them all. Whoever started devinit may have blocked other signals (nohup, a shell's
+     * background job, a runtime's own mask): this mask replaces theirs. */
+    sigset_t watched;
+    sigemptyset(&watched);
     for (int s = 1; s < NSIG; s++) {
         enum sig_class cls = sigtable_class(s);
-        if (cls == SIG_FORWARD)
-            sigaddset(&late, s);
-        else if (cls == SIG_CHILD || cls == SIG_STOP_APP)
-            sigaddset(&now, s);
+        if (cls == SIG_FORWARD || cls == SIG_CHILD || cls == SIG_STOP_APP)
+            sigaddset(&watched, s);
     }
-    /* SIGCHLD, SIGTERM and SIGINT are blocked too until their watchers exist: as PID 1 the
-     * kernel would drop one pending at exec (default action) instead of delivering it. */
-    sigset_t all = late;
-    for (int s = 1; s < NSIG; s++)
-        if (sigismember(&now, s))
-            sigaddset(&all, s);
-    sigprocmask(SIG_SETMASK, &all, NULL);
-    sv.late = late;
+    sigprocmask(SIG_SETMASK, &watched, NULL);
 
-    struct sigaction ign = {.sa_handler = SIG_IGN};
-    sigemptyset(&ign.sa_mask);
+    struct sigaction act = {.sa_handler = SIG_IGN};
+    sigemptyset(&act.sa_mask);
     for (int s = 1; s < NSIG; s++) {
         enum sig_class cls = sigtable_class(s);
-        if (cls == SIG_TTY_ECHO || cls == SIG_IGNORED) {
-            sigaction(s, &ign, NULL);
-            continue;
-        }
-        if (cls != SIG_CHILD && cls != SIG_STOP_APP)
-            continue;
-        int rc = watch_signal(s);
-        if (rc < 0) {
-            log_error(NULL, "cannot watch %s: %s", sigtable_name(s), uv_strerror(rc));
-            return rc;
-        }
+        if (cls == SIG_TTY_ECHO || cls == SIG_IGNORED)
+            sigaction(s, &act, NULL);
     }
-    sigprocmask(SIG_UNBLOCK, &now, NULL);
-    uv_idle_init(loop, &sv.late_idle);
-    uv_idle_start(&sv.late_idle, watch_late);
+    /* An ignored SIGCHLD (inherited through exec) would have the kernel reap the children
+     * itself, and no exit status would reach waitpid. */
+    act.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &act, NULL);
+
+    sv.sigfd = signalfd(-1, &watched, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sv.sigfd < 0) {
+        int err = errno;
+        log_error(NULL, "cannot watch signals (signalfd): %s", strerror(err));
+        return -err;
+    }
+    int rc = uv_poll_init(loop, &sv.sigpoll, sv.sigfd);
+    if (rc == 0)
+        rc = uv_poll_start(&sv.sigpoll, UV_READABLE, on_signalfd);
+    if (rc < 0) {
+        log_error(NULL, "cannot watch signals: %s", uv_strerror(rc));
+        return rc;
+    }
 
     if (!sv.pid1 && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
         /* Not fatal: devinit still reaps its own children, only orphans escape it. */
@@ -287,10 +258,9 @@ exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd,
         tcsetpgrp(STDIN_FILENO, getpid());
     }
     /* Every signal back to SIG_DFL before the mask opens: one devinit ignores (or whoever
-     * started it did) must not stay ignored, and one it catches must not run devinit's
-     * handler here, in the child, between the unblocking and the exec (a Ctrl-C to the new
-     * foreground group would reach devinit's signal pipe as if devinit had received it).
-     * The child has its own copy of the dispositions, vfork or not. */
+     * started it did) must not stay ignored in the app, and a handler something linked into
+     * devinit installed (the sanitizers have theirs) must not run here, in the child. The
+     * child has its own copy of the dispositions, vfork or not. */
     struct sigaction dfl = {.sa_handler = SIG_DFL};
     sigemptyset(&dfl.sa_mask);
     for (int s = 1; s < NSIG; s++)

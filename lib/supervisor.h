@@ -18,15 +18,11 @@
  * SIGTTOU excepted). */
 typedef void (*supervisor_signal_fn)(int signo, void *data);
 
-/* Watches SIGCHLD, SIGTERM and SIGINT, blocks the other forwarded signals until
- * supervisor_watch_all(), and becomes a child subreaper when not PID 1. Call it once, first,
- * before any other work, so no signal is lost while devinit starts up. 0 or -errno. */
+/* Blocks every signal devinit handles and watches them through one signalfd (fn is called
+ * from the loop), and becomes a child subreaper when not PID 1. Call it once, first, before
+ * any other work: a signal that arrives meanwhile waits in the kernel's queue until the loop
+ * runs. 0 or -errno. */
 int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data);
-
-/* Watches (and unblocks) every other forwarded signal; what arrived while they were blocked
- * is delivered now. Runs by itself on the loop's first turn; call it earlier to have them
- * watched before some work starts. Idempotent. */
-void supervisor_watch_all(void);
 
 bool supervisor_is_pid1(void);
 
