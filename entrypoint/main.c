@@ -16,6 +16,7 @@
 #include "exitcodes.h"
 #include "init.h"
 #include "log.h"
+#include "supervisor.h"
 
 extern char **environ;
 
@@ -78,7 +79,9 @@ static int ask_running_instance(const struct config *cfg, const struct cli *cli)
     while (calls[i].cmd != cli->command)
         i++;
     const char *path = cfg->control.socket;
+    supervisor_client_signals(true);
     int rc = *path ? control_call(path, calls[i].word, cli->json, calls[i].timeout_ms) : -ENOENT;
+    supervisor_client_signals(false);
     if (rc >= 0)
         return rc;
     if (rc == -ETIMEDOUT)

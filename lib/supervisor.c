@@ -38,7 +38,8 @@ static struct {
     uv_loop_t *loop;
     supervisor_signal_fn fn;
     void *data;
-    int sigfd; /* every handled signal, blocked and read from here */
+    sigset_t watched; /* every handled signal, blocked and read from sigfd */
+    int sigfd;
     uv_poll_t sigpoll;
     bool pid1;
     pid_t self;
@@ -178,6 +179,7 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
             sigaddset(&watched, s);
     }
     sigprocmask(SIG_SETMASK, &watched, NULL);
+    sv.watched = watched;
 
     struct sigaction act = {.sa_handler = SIG_IGN};
     sigemptyset(&act.sa_mask);
@@ -211,6 +213,11 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
                  strerror(errno));
     }
     return 0;
+}
+
+void supervisor_client_signals(bool client)
+{
+    sigprocmask(client ? SIG_UNBLOCK : SIG_BLOCK, &sv.watched, NULL);
 }
 
 void supervisor_set_user(const struct user_spec *u)

@@ -24,6 +24,12 @@ typedef void (*supervisor_signal_fn)(int signo, void *data);
  * runs. 0 or -errno. */
 int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data);
 
+/* true: the watched signals take their default actions again, for a command that only talks
+ * to the running instance and blocks outside the loop while it waits (Ctrl-C must end it).
+ * false: they are blocked and read by the loop again; one that arrived in between has
+ * already had its default action. */
+void supervisor_client_signals(bool client);
+
 bool supervisor_is_pid1(void);
 
 struct user_spec;

@@ -23,6 +23,7 @@ SH
 teardown() {
     [ -z "${DPID:-}" ] || { kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null || true; }
     [ -z "${OPEN:-}" ] || rm -rf "$OPEN"
+    [ -z "${SERVER:-}" ] || { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }
 }
 
 start_devinit() {
@@ -44,6 +45,9 @@ open_dir() {
     cd "$OPEN"
     export DEVINIT_DEPS_COMMAND="$OPEN/install.sh" DEVINIT_CONTROL_SOCKET="$OPEN/ctl.sock"
 }
+
+# client_gone PID: PID has exited (a zombie of this shell counts as gone).
+client_gone() { [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ] || ! kill -0 "$1" 2>/dev/null; }
 
 app_pid_changed_from() { [ -s app.pid ] && [ "$(cat app.pid)" != "$1" ]; }
 
@@ -127,6 +131,41 @@ app_pid_changed_from() { [ -s app.pid ] && [ "$(cat app.pid)" != "$1" ]; }
     [ "$status" -eq 0 ]
     [[ "$output" == *"running the steps here"* ]]
     [ "$(installs)" -eq 1 ]
+}
+
+@test "Ctrl-C or SIGTERM ends a sync or status that waits for an instance that does not answer" {
+    # A server on the control socket that accepts and never answers (a wedged instance).
+    python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
+open(sys.argv[2], "w").close()
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+' "$DEVINIT_CONTROL_SOCKET" listening &
+    SERVER=$!
+    wait_for test -e listening
+    local cmd sig code
+    for cmd in sync status; do
+        for sig in INT TERM; do
+            # A background job of a script starts with SIGINT ignored: give it the default
+            # action a terminal's foreground command has.
+            python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+                "$DEVINIT" "$cmd" >client.log 2>&1 &
+            client=$!
+            sleep 0.3
+            kill -0 "$client" # still waiting for the answer
+            t0=$(now_ms)
+            kill -s "$sig" "$client"
+            # Gone within a second, or it is not going (sync would wait 30 minutes).
+            for _ in $(seq 30); do client_gone "$client" && break; sleep 0.05; done
+            client_gone "$client" || kill -KILL "$client"
+            code=0; wait "$client" || code=$?
+            echo "$cmd $sig: $code in $(($(now_ms) - t0)) ms: $(cat client.log)"
+            [ "$code" -eq $((128 + $(kill -l "$sig"))) ]
+            [ $(($(now_ms) - t0)) -lt 1500 ]
+        done
+    done
 }
 
 @test "status --json reports the app, restarts, steps and watched files" {
