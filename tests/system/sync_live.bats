@@ -168,6 +168,25 @@ while True:
     done
 }
 
+@test "a sync whose client was interrupted still finishes in the running instance" {
+    export DEVINIT_WATCH_MODE=off
+    start_devinit
+    old=$(cat app.pid)
+    echo '{"lockfileVersion":3,"v":6}' > package-lock.json
+    # The reinstall takes a second: the client is interrupted while it waits.
+    printf '#!/bin/sh\nsleep 1\nmkdir -p node_modules\necho "install $(date +%%s%%N)" >> installs.log\n' > install.sh
+    "$DEVINIT" sync >client.log 2>&1 &
+    client=$!
+    sleep 0.3
+    kill -TERM "$client"
+    code=0; wait "$client" || code=$?
+    [ "$code" -eq 143 ]
+    wait_for app_pid_changed_from "$old"
+    [ "$(installs)" -eq 2 ]
+    run "$DEVINIT" health
+    [ "$status" -eq 0 ]
+}
+
 @test "status --json reports the app, restarts, steps and watched files" {
     start_devinit
     run "$DEVINIT" status --json
