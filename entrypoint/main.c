@@ -79,9 +79,10 @@ static int ask_running_instance(const struct config *cfg, const struct cli *cli)
     while (calls[i].cmd != cli->command)
         i++;
     const char *path = cfg->control.socket;
-    supervisor_client_signals(true);
-    int rc = *path ? control_call(path, calls[i].word, cli->json, calls[i].timeout_ms) : -ENOENT;
-    supervisor_client_signals(false);
+    /* A Ctrl-C ends the wait (not the sync it asked for), even as PID 1. */
+    const struct control_cancel cancel = {supervisor_signal_fd(), supervisor_client_stop};
+    int rc = *path ? control_call(path, calls[i].word, cli->json, calls[i].timeout_ms, &cancel)
+                   : -ENOENT;
     if (rc >= 0)
         return rc;
     if (rc == -ETIMEDOUT)

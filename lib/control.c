@@ -318,7 +318,8 @@ static bool reply_field(const char *json, const char *key, char *out, size_t len
     return true;
 }
 
-int control_call(const char *path, const char *command, bool json, int timeout_ms)
+int control_call(const char *path, const char *command, bool json, int timeout_ms,
+                 const struct control_cancel *cancel)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -348,14 +349,26 @@ int control_call(const char *path, const char *command, bool json, int timeout_m
     int64_t deadline = now_ms() + timeout_ms;
     for (;;) {
         int64_t left = deadline - now_ms();
-        struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || poll(&pfd, 1, (int)left) == 0) {
+        struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
+                                {.fd = cancel ? cancel->fd : -1, .events = POLLIN}};
+        int ready = left > 0 ? poll(pfd, 2, (int)left) : 0;
+        if (ready == 0) {
             fprintf(stderr, "devinit: error: no answer from '%s' within %d ms\n", path,
                     timeout_ms);
             free(buf);
             close(fd);
             return -ETIMEDOUT;
         }
+        if (ready < 0)
+            continue; /* EINTR */
+        int stop = (pfd[1].revents & POLLIN) ? cancel->stop() : 0;
+        if (stop) {
+            free(buf);
+            close(fd);
+            return stop;
+        }
+        if (!(pfd[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
         if (len + 4096 > cap) {
             char *p = realloc(buf, cap * 2);
             if (!p)

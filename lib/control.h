@@ -42,9 +42,17 @@ void control_reply(struct control_req *req, const char *text);
 /* Stops listening and removes the socket file. Open requests still get their replies. */
 void control_stop(struct control *c);
 
+/* What ends a client's wait early: when fd becomes readable, stop() is asked; a non-zero
+ * answer is returned by control_call as the exit code, without a reply. */
+struct control_cancel {
+    int fd;
+    int (*stop)(void);
+};
+
 /* The client side, blocking: connects to path, sends command, prints the reply's "message"
  * (or, with json, the reply itself) to stdout and returns its "exit" code. No server: a
- * message and -ECONNREFUSED/-ENOENT (the caller decides what to do). */
-int control_call(const char *path, const char *command, bool json, int timeout_ms);
+ * message and -ECONNREFUSED/-ENOENT (the caller decides what to do). cancel may be NULL. */
+int control_call(const char *path, const char *command, bool json, int timeout_ms,
+                 const struct control_cancel *cancel);
 
 #endif

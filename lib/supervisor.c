@@ -38,8 +38,7 @@ static struct {
     uv_loop_t *loop;
     supervisor_signal_fn fn;
     void *data;
-    sigset_t watched; /* every handled signal, blocked and read from sigfd */
-    int sigfd;
+    int sigfd; /* every handled signal, blocked and read from here */
     uv_poll_t sigpoll;
     bool pid1;
     pid_t self;
@@ -165,12 +164,12 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
      * rather than caught by libuv's handlers: those write each signal into a pipe of 4,096
      * slots and drop what does not fit, and the kernel delivers the lowest-numbered pending
      * signal first, so a storm starved the high real-time signals of every slot. Blocked,
-     * a signal waits in the kernel's queue until the loop reads it (queued signals up to
-     * RLIMIT_SIGPENDING, beyond which the sender's kill fails, as it should), none is lost
-     * while devinit starts up, none can kill it, and as PID 1 none is dropped for having the
-     * default action (the kernel never ignores a blocked signal). One system call watches
-     * them all. Whoever started devinit may have blocked other signals (nohup, a shell's
-     * background job, a runtime's own mask): this mask replaces theirs. */
+     * a signal waits in the kernel's queue until the loop reads it (every real-time one up
+     * to RLIMIT_SIGPENDING, counted per user; beyond it the kernel keeps one of each), none
+     * is lost while devinit starts up, none can kill it, and as PID 1 none is dropped for
+     * having the default action (the kernel never ignores a blocked signal). One system
+     * call watches them all. Whoever started devinit may have blocked other signals
+     * (nohup, a shell's background job, a runtime's own mask): this mask replaces theirs. */
     sigset_t watched;
     sigemptyset(&watched);
     for (int s = 1; s < NSIG; s++) {
@@ -179,7 +178,6 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
             sigaddset(&watched, s);
     }
     sigprocmask(SIG_SETMASK, &watched, NULL);
-    sv.watched = watched;
 
     struct sigaction act = {.sa_handler = SIG_IGN};
     sigemptyset(&act.sa_mask);
@@ -215,9 +213,32 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
     return 0;
 }
 
-void supervisor_client_signals(bool client)
+int supervisor_signal_fd(void)
 {
-    sigprocmask(client ? SIG_UNBLOCK : SIG_BLOCK, &sv.watched, NULL);
+    return sv.sigfd;
+}
+
+int supervisor_client_stop(void)
+{
+    struct signalfd_siginfo si[SIGNAL_BATCH];
+    ssize_t n;
+    while ((n = read(sv.sigfd, si, sizeof si)) > 0) {
+        for (size_t i = 0; i < (size_t)n / sizeof si[0]; i++) {
+            int signo = (int)si[i].ssi_signo;
+            /* Those whose default action is to do nothing, and a Ctrl-Z, which stops it. */
+            if (signo == SIGCHLD || signo == SIGCONT || signo == SIGURG || signo == SIGWINCH)
+                continue;
+            if (signo == SIGTSTP) {
+                raise(SIGSTOP);
+                continue;
+            }
+            struct sigaction old;
+            if (sigaction(signo, NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+                continue; /* ignored by whoever started it (a script's background job) */
+            return EXIT_SIGNAL_BASE + signo;
+        }
+    }
+    return 0;
 }
 
 void supervisor_set_user(const struct user_spec *u)

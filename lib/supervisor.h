@@ -1,8 +1,8 @@
 /* The supervisor: the one module that forks, execs, waits, kills and touches signal
- * dispositions. It lives on the libuv loop: a uv_signal_t for every catchable signal except
- * the kernel's fault signals, SIGCHLD answered by a waitpid(-1, WNOHANG) loop that reaps every
- * child, orphans included. libuv's uv_spawn is never used: it reaps only its own children and
- * cannot share SIGCHLD with waitpid(-1).
+ * dispositions. It lives on the libuv loop: every handled signal (all but the kernel's fault
+ * signals) blocked and read from one signalfd, SIGCHLD answered by a waitpid(-1, WNOHANG) loop
+ * that reaps every child, orphans included. libuv's uv_spawn is never used: it reaps only its
+ * own children and cannot share SIGCHLD with waitpid(-1).
  *
  * Signals and children are process-wide, so the supervisor is a singleton. */
 #ifndef DEVINIT_SUPERVISOR_H
@@ -24,11 +24,13 @@ typedef void (*supervisor_signal_fn)(int signo, void *data);
  * runs. 0 or -errno. */
 int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data);
 
-/* true: the watched signals take their default actions again, for a command that only talks
- * to the running instance and blocks outside the loop while it waits (Ctrl-C must end it).
- * false: they are blocked and read by the loop again; one that arrived in between has
- * already had its default action. */
-void supervisor_client_signals(bool client);
+/* For a command that only asks the running instance and waits outside the loop: poll
+ * supervisor_signal_fd(), and when it is readable, supervisor_client_stop() says whether a
+ * signal arrived that ends such a command, as a command-line tool's default action would
+ * (128+N; a Ctrl-C is 130), or 0 to go on waiting. Works as PID 1 too, where the kernel
+ * would drop a default-action signal. Signals whoever started devinit ignored are ignored. */
+int supervisor_signal_fd(void);
+int supervisor_client_stop(void);
 
 bool supervisor_is_pid1(void);
 

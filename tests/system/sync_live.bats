@@ -133,10 +133,10 @@ app_pid_changed_from() { [ -s app.pid ] && [ "$(cat app.pid)" != "$1" ]; }
     [ "$(installs)" -eq 1 ]
 }
 
-@test "Ctrl-C or SIGTERM ends a sync or status that waits for an instance that does not answer" {
-    # A server on the control socket that accepts and never answers (a wedged instance).
+# A server on the control socket that accepts and never answers (a wedged instance).
+wedged_server() {
     python3 -c '
-import socket, sys, time
+import socket, sys
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(8)
 open(sys.argv[2], "w").close()
 held = []
@@ -145,27 +145,72 @@ while True:
 ' "$DEVINIT_CONTROL_SOCKET" listening &
     SERVER=$!
     wait_for test -e listening
-    local cmd sig code
-    for cmd in sync status; do
-        for sig in INT TERM; do
-            # A background job of a script starts with SIGINT ignored: give it the default
-            # action a terminal's foreground command has.
-            python3 -c 'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
-                "$DEVINIT" "$cmd" >client.log 2>&1 &
-            client=$!
-            sleep 0.3
-            kill -0 "$client" # still waiting for the answer
-            t0=$(now_ms)
-            kill -s "$sig" "$client"
-            # Gone within a second, or it is not going (sync would wait 30 minutes).
-            for _ in $(seq 30); do client_gone "$client" && break; sleep 0.05; done
-            client_gone "$client" || kill -KILL "$client"
-            code=0; wait "$client" || code=$?
-            echo "$cmd $sig: $code in $(($(now_ms) - t0)) ms: $(cat client.log)"
-            [ "$code" -eq $((128 + $(kill -l "$sig"))) ]
-            [ $(($(now_ms) - t0)) -lt 1500 ]
+}
+
+has_children() { [ -n "$(cat "/proc/$1/task/$1/children" 2>/dev/null)" ]; }
+
+# client MODE CMD: `devinit CMD` in the background, as a terminal's foreground command has it
+# (a script's background job starts with SIGINT ignored), as a plain process or as PID 1 of
+# a new PID namespace; CLIENT is the devinit process, CLIENT_WAIT the one to wait for.
+client() {
+    local default_int='import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])'
+    if [ "$1" = pid1 ]; then
+        unshare --pid --fork --mount-proc python3 -c "$default_int" "$DEVINIT" "$2" >client.log 2>&1 &
+        CLIENT_WAIT=$!
+        wait_for has_children "$CLIENT_WAIT"
+        CLIENT=$(cat "/proc/$CLIENT_WAIT/task/$CLIENT_WAIT/children")
+        CLIENT=${CLIENT%% *}
+    else
+        python3 -c "$default_int" "$DEVINIT" "$2" >client.log 2>&1 &
+        CLIENT_WAIT=$!
+        CLIENT=$CLIENT_WAIT
+    fi
+    sleep 0.3
+    kill -0 "$CLIENT" # still waiting for the answer
+}
+
+# client_ends_within MS: waits up to MS for the client to end (SIGKILL after that); CODE is
+# its exit code.
+client_ends_within() {
+    local i
+    for i in $(seq $(($1 / 50))); do client_gone "$CLIENT_WAIT" && break; sleep 0.05; done
+    client_gone "$CLIENT_WAIT" || kill -KILL "$CLIENT" "$CLIENT_WAIT"
+    CODE=0; wait "$CLIENT_WAIT" || CODE=$?
+}
+
+@test "Ctrl-C or SIGTERM ends a sync or status that waits for an instance that does not answer" {
+    wedged_server
+    local mode cmd sig t0
+    for mode in plain pid1; do
+        for cmd in sync status; do
+            for sig in INT TERM; do
+                client "$mode" "$cmd"
+                # A terminal resize is no reason to stop waiting.
+                kill -s WINCH "$CLIENT"
+                sleep 0.1
+                kill -0 "$CLIENT"
+                t0=$(now_ms)
+                kill -s "$sig" "$CLIENT"
+                client_ends_within 1000 # sync would wait 30 minutes
+                echo "$mode $cmd $sig: $CODE in $(($(now_ms) - t0)) ms: $(cat client.log)"
+                [ "$CODE" -eq $((128 + $(kill -l "$sig"))) ]
+                [ $(($(now_ms) - t0)) -lt 1500 ]
+            done
         done
     done
+}
+
+@test "a status run as a script's background job keeps its ignored SIGINT" {
+    wedged_server
+    "$DEVINIT" status >client.log 2>&1 &
+    CLIENT=$! CLIENT_WAIT=$!
+    sleep 0.3
+    kill -s INT "$CLIENT"
+    sleep 0.3
+    kill -0 "$CLIENT"
+    kill -s TERM "$CLIENT"
+    client_ends_within 1000
+    [ "$CODE" -eq 143 ]
 }
 
 @test "a sync whose client was interrupted still finishes in the running instance" {
