@@ -359,8 +359,10 @@ int control_call(const char *path, const char *command, bool json, int timeout_m
             close(fd);
             return -ETIMEDOUT;
         }
+        if (ready < 0 && errno == EINTR)
+            continue;
         if (ready < 0)
-            continue; /* EINTR */
+            break;
         int stop = (pfd[1].revents & POLLIN) ? cancel->stop() : 0;
         if (stop) {
             free(buf);
