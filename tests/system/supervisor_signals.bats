@@ -82,8 +82,9 @@ expected_numbers() {
 
 @test "a signal that arrives before devinit watches it still reaches the app" {
     # Pending when devinit starts (blocked by its parent, sent, then exec): devinit keeps them
-    # blocked and reads them from its signalfd once its loop runs. The app sleeps and dies of any signal; devinit's log says the app was started and
-    # what killed it (a devinit killed by the signal itself would give the same exit code).
+    # blocked and reads them from its signalfd once its loop runs. The app sleeps and dies of
+    # any signal; devinit's log says the app was started and what killed it (a devinit
+    # killed by the signal itself would give the same exit code).
     local start=$(now_ms) sig code
     for sig in USR1 RTMIN+3 HUP TERM; do
         code=$((128 + $(kill -l "$sig")))
