@@ -655,56 +655,6 @@ static bool digest_matches(const char hex[MIGRATIONS_CHECKSUM_LEN + 1], const ch
     return !strcmp(old, stored);
 }
 
-/* Hashes script with every occurrence of `from` replaced by `to`, without copying it. */
-static void checksum_replaced(const unsigned char *s, size_t len, const char *from, const char *to,
-                              char hex[MIGRATIONS_CHECKSUM_LEN + 1])
-{
-    struct hash h;
-    if (hash_begin(&h) < 0) {
-        hex[0] = '\0';
-        return;
-    }
-    size_t fl = strlen(from), tl = strlen(to), start = 0;
-    for (size_t i = 0; i + fl <= len;) {
-        if (!memcmp(s + i, from, fl)) {
-            hash_update(&h, s + start, i - start);
-            hash_update(&h, to, tl);
-            i += fl;
-            start = i;
-        } else {
-            i++;
-        }
-    }
-    hash_update(&h, s + start, len - start);
-    hash_final(&h, hex);
-}
-
-bool migrations_checksum_matches(const void *script, size_t len, const char *stored)
-{
-    const unsigned char *s = script;
-    /* checksum.rs: an empty stored value is compared in the padded form (and never equals). */
-    bool legacy = stored[0] && strlen(stored) != MIGRATIONS_CHECKSUM_LEN;
-    char hex[MIGRATIONS_CHECKSUM_LEN + 1];
-    migrations_checksum(s, len, hex);
-    if (digest_matches(hex, stored, legacy))
-        return true;
-    bool has_crlf = false, has_lf = memchr(s, '\n', len) != NULL;
-    for (size_t i = 0; i + 1 < len && !has_crlf; i++)
-        has_crlf = s[i] == '\r' && s[i + 1] == '\n';
-    /* Variants identical to the file need no second hash. */
-    if (has_crlf) {
-        checksum_replaced(s, len, "\r\n", "\n", hex);
-        if (digest_matches(hex, stored, legacy))
-            return true;
-    }
-    if (has_lf) {
-        checksum_replaced(s, len, "\n", "\r\n", hex);
-        if (digest_matches(hex, stored, legacy))
-            return true;
-    }
-    return false;
-}
-
 /* Hashes s[0..len) into h with every byte c turned into "\r\n" (c = '\n'). */
 static void update_lf_to_crlf(struct hash *h, const unsigned char *s, size_t len, bool *seen)
 {
@@ -775,7 +725,7 @@ void migrations_digest_final(struct migrations_digest *d, struct migration_local
     if (d->cr_pending)
         hash_update(&d->lf, "\r", 1);
     hash_final(&d->raw, m->checksum);
-    /* A variant identical to the file is no variant (as migrations_checksum_matches()). */
+    /* A variant identical to the file is no variant: no second hash to compare. */
     if (d->has_crlf)
         hash_final(&d->lf, m->checksum_lf);
     else
@@ -787,16 +737,39 @@ void migrations_digest_final(struct migrations_digest *d, struct migration_local
     m->script_len = d->len;
 }
 
+/* Whether stored is one of m's checksums: the file's, or a variant's. */
+static bool any_digest_matches(const struct migration_local *m, const char *stored)
+{
+    /* checksum.rs: an empty stored value is compared in the padded form (and never equals). */
+    bool legacy = stored[0] && strlen(stored) != MIGRATIONS_CHECKSUM_LEN;
+    return (m->checksum[0] && digest_matches(m->checksum, stored, legacy)) ||
+           (m->checksum_lf[0] && digest_matches(m->checksum_lf, stored, legacy)) ||
+           (m->checksum_crlf[0] && digest_matches(m->checksum_crlf, stored, legacy));
+}
+
+bool migrations_checksum_matches(const void *script, size_t len, const char *stored)
+{
+    struct migration_local m = {0};
+    migrations_checksum(script, len, m.checksum);
+    if (any_digest_matches(&m, stored))
+        return true;
+    /* Only a mismatch pays for the variants (a file checked out with other line endings):
+     * the streaming digest hashes them, and the file once more, in one pass. */
+    struct migrations_digest d;
+    if (migrations_digest_begin(&d) < 0)
+        return false;
+    migrations_digest_update(&d, script, len);
+    migrations_digest_final(&d, &m);
+    return any_digest_matches(&m, stored);
+}
+
 bool migrations_local_matches(const struct migration_local *m, const char *stored)
 {
     if (m->script_errno)
         return false;
     if (m->script)
         return migrations_checksum_matches(m->script, m->script_len, stored);
-    bool legacy = stored[0] && strlen(stored) != MIGRATIONS_CHECKSUM_LEN;
-    return (m->checksum[0] && digest_matches(m->checksum, stored, legacy)) ||
-           (m->checksum_lf[0] && digest_matches(m->checksum_lf, stored, legacy)) ||
-           (m->checksum_crlf[0] && digest_matches(m->checksum_crlf, stored, legacy));
+    return any_digest_matches(m, stored);
 }
 
 int migrations_load_script(const char *dir, const struct migration_local *m,

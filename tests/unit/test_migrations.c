@@ -554,8 +554,8 @@ static void test_migrations_judge_deploy_missing_script(void **state)
     migrations_list_free(&l);
 }
 
-/* The streamed checksums agree with migrations_checksum_matches() on every variant, however
- * the file is cut into pieces (a CR at the end of a piece, an LF at the start of the next). */
+/* The streamed checksums give every variant made by hand below, however the file is cut
+ * into pieces (a CR at the end of a piece, an LF at the start of the next). */
 static void digest_in_pieces(const char *text, size_t piece, struct migration_local *m)
 {
     struct migrations_digest d;
