@@ -123,16 +123,15 @@ static void sections_text(char *buf, size_t len)
 __attribute__((format(printf, 3, 4))) static void say(char *err, size_t errlen, const char *fmt,
                                                       ...)
 {
-    char raw[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
     /* Messages quote the file and the environment (names, values, the path): a control
      * character would reach the terminal raw, where an escape sequence can recolour, retitle
      * or rewrite it. */
-    if (errlen)
-        log_escape(err, errlen, raw, n < 0 ? 0 : (size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1);
+    if (!errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    log_vescape(err, errlen, fmt, ap);
+    va_end(ap);
 }
 
 int config_parse_duration(const char *text, uint64_t *ms)

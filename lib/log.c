@@ -58,8 +58,11 @@ static void emit(const char *buf, size_t len)
     }
 }
 
-size_t log_escape(char *out, size_t outlen, const char *in, size_t inlen)
+size_t log_vescape(char *out, size_t outlen, const char *fmt, va_list ap)
 {
+    char in[LOG_LINE_MAX];
+    int n = vsnprintf(in, sizeof in, fmt, ap);
+    size_t inlen = n > 0 ? ((size_t)n < sizeof in ? (size_t)n : sizeof in - 1) : 0;
     /* Messages quote names and values from files, the environment and the database: none of
      * their control bytes may reach the terminal (an escape sequence, a line of its own). */
     size_t o = 0;
@@ -101,10 +104,7 @@ void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list a
     if (n > 0)
         len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
     errno = saved; /* %m in fmt must see the caller's errno */
-    char msg[LOG_LINE_MAX];
-    n = vsnprintf(msg, sizeof msg, fmt, ap);
-    size_t mlen = n > 0 ? ((size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1) : 0;
-    len += log_escape(line + len, sizeof line - len, msg, mlen);
+    len += log_vescape(line + len, sizeof line - len, fmt, ap);
     if (len >= sizeof line - 1)
         len = sizeof line - 2;
     line[len++] = '\n';

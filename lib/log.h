@@ -28,11 +28,13 @@ void log_msg(enum log_level level, const char *step, const char *fmt, ...)
 void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
-/* Copies in[0..inlen) to out as one printable line: LF becomes a space (libpq's messages
- * have several lines), other control bytes, DEL and the UTF-8 form of the C1 controls
- * "\xNN"; tabs and other bytes stay. Stops where the next character would
- * not fit; out is always NUL-terminated (outlen > 0). Returns the length written. */
-size_t log_escape(char *out, size_t outlen, const char *in, size_t inlen);
+/* Formats fmt (up to LOG_LINE_MAX bytes) into out as one printable line: LF becomes a space
+ * (libpq's messages have several lines), other control bytes, DEL and the UTF-8 form of the
+ * C1 controls "\xNN"; tabs and other bytes stay. Stops where the next character would not
+ * fit; out is always NUL-terminated (outlen > 0). Returns the length written. For every
+ * message that quotes outside input: the log's own lines, step reasons, config errors. */
+size_t log_vescape(char *out, size_t outlen, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Writes one line of a child's output, prefixed "devinit: <step>| ", at LOG_INFO (shown
  * unless quiet). Used by the supervisor for steps' output. */

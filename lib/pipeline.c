@@ -72,11 +72,8 @@ static int dry_run_code(const struct pipeline *pl)
 static void __attribute__((format(printf, 2, 0)))
 vset_reason(struct step_run *r, const char *fmt, va_list ap)
 {
-    char raw[sizeof r->reason];
-    int n = vsnprintf(raw, sizeof raw, fmt, ap);
-    size_t len = n > 0 ? ((size_t)n < sizeof raw ? (size_t)n : sizeof raw - 1) : 0;
     /* The reason is printed, sent to `status` clients and put in --json: one clean line. */
-    log_escape(r->reason, sizeof r->reason, raw, len);
+    log_vescape(r->reason, sizeof r->reason, fmt, ap);
 }
 
 static void step_end(struct step_run *r)
