@@ -98,7 +98,6 @@ child_matching() {
 
 @test "prisma generate killed with SIGKILL exits 70 naming it, leaves no stamp and is redone" {
     cd "$EXAMPLE"
-    export PRISMA_SCHEMA_ENGINE_BINARY=/bin/true
     "$DEVINIT" --only=generate -- touch app-ran >devinit.log 2>&1 &
     DPID=$!
     wait_for child_matching "prisma generate"

@@ -125,9 +125,10 @@ storm() {
 # queue instead of merging, so each one sent must reach the app: devinit reads them from the
 # kernel's queue, and none may be dropped for arriving faster than it forwards them.
 storm_rt() {
-    local sigs=("$@") n=$# i rt=0
-    for ((i = 0; i < 10000; i++)); do
-        [[ ${sigs[i % n]} == RT* ]] && rt=$((rt + 1))
+    local sigs=("$@") n=$# k rt=0
+    # Kind k is sent 10000 / n times, once more when k < 10000 % n.
+    for ((k = 0; k < n; k++)); do
+        if [[ ${sigs[k]} == RT* ]]; then rt=$((rt + 10000 / n + (k < 10000 % n))); fi
     done
     echo "$rt"
 }

@@ -6,6 +6,11 @@ load ../lib/common
 
 setup() {
     cd "$BATS_TEST_TMPDIR"
+    FIRST=
+}
+
+teardown() {
+    [ -z "$FIRST" ] || { kill -KILL "$FIRST" 2>/dev/null; wait "$FIRST" 2>/dev/null || true; }
 }
 
 # Runs devinit with --config FILE as a plain init; at most 5 s.
@@ -199,8 +204,8 @@ check_within_5s() {
     python3 -c 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$sock"
     [ -S "$sock" ]
     export DEVINIT_CONTROL_SOCKET=$sock
-    "$DEVINIT" --skip=all -- sleep 5 2>first.log &
-    local first=$!
+    "$DEVINIT" --skip=all -- sleep 60 2>first.log 3>&- &
+    FIRST=$!
     wait_for "$DEVINIT" health
     run "$DEVINIT" status
     echo "$output"
@@ -213,7 +218,11 @@ check_within_5s() {
     [ -S "$sock" ]
     run "$DEVINIT" health
     [ "$status" -eq 0 ]
-    kill -TERM "$first"
-    wait "$first" || true
+    kill -TERM "$FIRST"
+    local code=0
+    wait "$FIRST" || code=$?
+    FIRST=
+    echo "the first devinit: $code: $(cat first.log)"
+    [ "$code" -eq 143 ]
     [ ! -e "$sock" ]
 }

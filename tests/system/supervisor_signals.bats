@@ -96,7 +96,7 @@ expected_numbers() {
             "$APP" spawn-pending "$sig" "$DEVINIT" --skip=all -- "$APP" sleep 8
         echo "$sig as PID 1: $status: $output"
         [ "$status" -eq "$code" ]
-        [[ "$output" == *"'$APP' was killed by SIG"* ]]
+        [[ "$output" == *"'$APP' was killed by SIG$sig"* ]]
     done
     [ $(($(now_ms) - start)) -lt 8000 ]
 }

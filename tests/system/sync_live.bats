@@ -3,6 +3,7 @@
 # that records each run) and a long-running app. Prisma-specific sync (a schema edit
 # regenerating the client) is in sync_prisma.bats.
 load ../lib/common
+load ../lib/supervisor
 
 setup() {
     cd "$BATS_TEST_TMPDIR"
@@ -24,6 +25,7 @@ teardown() {
     [ -z "${DPID:-}" ] || { kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null || true; }
     [ -z "${OPEN:-}" ] || rm -rf "$OPEN"
     [ -z "${SERVER:-}" ] || { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }
+    di_cleanup
 }
 
 start_devinit() {
@@ -45,9 +47,6 @@ open_dir() {
     cd "$OPEN"
     export DEVINIT_DEPS_COMMAND="$OPEN/install.sh" DEVINIT_CONTROL_SOCKET="$OPEN/ctl.sock"
 }
-
-# client_gone PID: PID has exited (a zombie of this shell counts as gone).
-client_gone() { [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ] || ! kill -0 "$1" 2>/dev/null; }
 
 app_pid_changed_from() { [ -s app.pid ] && [ "$(cat app.pid)" != "$1" ]; }
 
@@ -133,7 +132,8 @@ app_pid_changed_from() { [ -s app.pid ] && [ "$(cat app.pid)" != "$1" ]; }
     [ "$(installs)" -eq 1 ]
 }
 
-# A server on the control socket that accepts and never answers (a wedged instance).
+# A server on the control socket that accepts and never answers (a wedged instance); it adds
+# a line to accepted for each connection.
 wedged_server() {
     python3 -c '
 import socket, sys
@@ -142,59 +142,40 @@ open(sys.argv[2], "w").close()
 held = []
 while True:
     c, _ = s.accept(); held.append(c)
-' "$DEVINIT_CONTROL_SOCKET" listening &
+    with open(sys.argv[2], "a") as f: f.write("x\n")
+' "$DEVINIT_CONTROL_SOCKET" accepted &
     SERVER=$!
-    wait_for test -e listening
+    wait_for test -e accepted
 }
 
-has_children() { [ -n "$(cat "/proc/$1/task/$1/children" 2>/dev/null)" ]; }
-
-# client MODE CMD: `devinit CMD` in the background, as a terminal's foreground command has it
-# (a script's background job starts with SIGINT ignored), as a plain process or as PID 1 of
-# a new PID namespace; CLIENT is the devinit process, CLIENT_WAIT the one to wait for.
+# client MODE CMD: `devinit CMD` started by di_start (DI_PID, di_kill, di_wait), as a
+# terminal's foreground command has it: a script's background job starts with SIGINT ignored,
+# so python resets it and execs devinit. Returns once the server has its connection.
 client() {
-    local default_int='import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])'
-    if [ "$1" = pid1 ]; then
-        unshare --pid --fork --mount-proc python3 -c "$default_int" "$DEVINIT" "$2" >client.log 2>&1 &
-        CLIENT_WAIT=$!
-        wait_for has_children "$CLIENT_WAIT"
-        CLIENT=$(cat "/proc/$CLIENT_WAIT/task/$CLIENT_WAIT/children")
-        CLIENT=${CLIENT%% *}
-    else
-        python3 -c "$default_int" "$DEVINIT" "$2" >client.log 2>&1 &
-        CLIENT_WAIT=$!
-        CLIENT=$CLIENT_WAIT
-    fi
-    sleep 0.3
-    kill -0 "$CLIENT" # still waiting for the answer
-}
-
-# client_ends_within MS: waits up to MS for the client to end (SIGKILL after that); CODE is
-# its exit code.
-client_ends_within() {
-    local i
-    for i in $(seq $(($1 / 50))); do client_gone "$CLIENT_WAIT" && break; sleep 0.05; done
-    client_gone "$CLIENT_WAIT" || kill -KILL "$CLIENT" "$CLIENT_WAIT"
-    CODE=0; wait "$CLIENT_WAIT" || CODE=$?
+    local devinit=$DEVINIT n
+    n=$(($(wc -l <accepted) + 1))
+    DEVINIT=python3 di_start "$1" -c \
+        'import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execvp(sys.argv[1], sys.argv[1:])' \
+        "$devinit" "$2"
+    wait_for lines_at_least accepted "$n"
 }
 
 @test "Ctrl-C or SIGTERM ends a sync or status that waits for an instance that does not answer" {
     wedged_server
-    local mode cmd sig t0
+    local mode cmd sig
     for mode in plain pid1; do
         for cmd in sync status; do
             for sig in INT TERM; do
                 client "$mode" "$cmd"
                 # A terminal resize is no reason to stop waiting.
-                kill -s WINCH "$CLIENT"
+                kill -s WINCH "$DI_PID"
                 sleep 0.1
-                kill -0 "$CLIENT"
-                t0=$(now_ms)
-                kill -s "$sig" "$CLIENT"
-                client_ends_within 1000 # sync would wait 30 minutes
-                echo "$mode $cmd $sig: $CODE in $(($(now_ms) - t0)) ms: $(cat client.log)"
-                [ "$CODE" -eq $((128 + $(kill -l "$sig"))) ]
-                [ $(($(now_ms) - t0)) -lt 1500 ]
+                kill -0 "$DI_PID"
+                di_kill "$sig"
+                di_wait 2 # sync would wait 30 minutes
+                echo "$mode $cmd $sig: $DI_STATUS in $DI_MS ms: $(cat "$DI_ERR")"
+                [ "$DI_STATUS" -eq $((128 + $(kill -l "$sig"))) ]
+                [ "$DI_MS" -lt 1500 ]
             done
         done
     done
@@ -202,15 +183,14 @@ client_ends_within() {
 
 @test "a status run as a script's background job keeps its ignored SIGINT" {
     wedged_server
-    "$DEVINIT" status >client.log 2>&1 &
-    CLIENT=$! CLIENT_WAIT=$!
+    di_start plain status
+    wait_for lines_at_least accepted 1
+    kill -s INT "$DI_PID"
     sleep 0.3
-    kill -s INT "$CLIENT"
-    sleep 0.3
-    kill -0 "$CLIENT"
-    kill -s TERM "$CLIENT"
-    client_ends_within 1000
-    [ "$CODE" -eq 143 ]
+    kill -0 "$DI_PID"
+    di_kill TERM
+    di_wait 2
+    [ "$DI_STATUS" -eq 143 ]
 }
 
 @test "a sync whose client was interrupted still finishes in the running instance" {
@@ -219,13 +199,12 @@ client_ends_within() {
     old=$(cat app.pid)
     echo '{"lockfileVersion":3,"v":6}' > package-lock.json
     # The reinstall takes a second: the client is interrupted while it waits.
-    printf '#!/bin/sh\nsleep 1\nmkdir -p node_modules\necho "install $(date +%%s%%N)" >> installs.log\n' > install.sh
-    "$DEVINIT" sync >client.log 2>&1 &
-    client=$!
-    sleep 0.3
-    kill -TERM "$client"
-    code=0; wait "$client" || code=$?
-    [ "$code" -eq 143 ]
+    printf '#!/bin/sh\ntouch installing\nsleep 1\nmkdir -p node_modules\necho "install $(date +%%s%%N)" >> installs.log\n' > install.sh
+    di_start plain sync
+    wait_for test -e installing
+    di_kill TERM
+    di_wait 2
+    [ "$DI_STATUS" -eq 143 ]
     wait_for app_pid_changed_from "$old"
     [ "$(installs)" -eq 2 ]
     run "$DEVINIT" health

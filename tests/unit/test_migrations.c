@@ -589,15 +589,16 @@ static void test_migrations_digest_streamed_matches_whole(void **state)
         }
         migrations_checksum(lf, strlen(lf), variants[1]);
         migrations_checksum(crlf, strlen(crlf), variants[2]);
+        for (int v = 0; v < 3; v++)
+            assert_true(migrations_checksum_matches(text, len, variants[v]));
         for (size_t piece = 1; piece <= len + 1; piece++) {
             struct migration_local m;
             digest_in_pieces(text, piece, &m);
             assert_string_equal(m.checksum, variants[0]);
-            for (int v = 0; v < 3; v++) {
-                assert_true(migrations_checksum_matches(text, len, variants[v]));
+            for (int v = 0; v < 3; v++)
                 assert_true(migrations_local_matches(&m, variants[v]));
-            }
-            assert_false(migrations_local_matches(&m, HELLO_SHA) && strcmp(text, "hello"));
+            if (strcmp(text, "hello") != 0)
+                assert_false(migrations_local_matches(&m, HELLO_SHA));
             assert_false(migrations_local_matches(&m, ""));
         }
     }
