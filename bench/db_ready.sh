@@ -7,20 +7,15 @@
 # All three wait side by side on the same server start, N times (default 15); the server logs
 # with millisecond timestamps (log_line_prefix '%m'). Prints medians, p90 and ratios.
 #
-#     bench/db_ready.sh [N]          DEVINIT=path/to/devinit (default build/release/devinit)
+#     bench/db_ready.sh [N]          DEVINIT=path/to/devinit (default: the ci build, see bench/lib.sh)
 #
 # Needs root (the server runs as postgres) and PostgreSQL 15 in /usr/lib/postgresql/15/bin.
 set -euo pipefail
 
 N=${1:-15}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-DEVINIT=${DEVINIT:-}
-if [ -z "$DEVINIT" ]; then
-    for d in "$HERE"/build/release "$HERE"/build/debug "$HERE"/build/*; do
-        [ -x "$d/devinit" ] && DEVINIT=$d/devinit && break
-    done
-fi
-[ -x "${DEVINIT:-}" ] || { echo "db_ready.sh: set DEVINIT to the devinit binary" >&2; exit 2; }
+. "$HERE/bench/lib.sh"
+bench_devinit db_ready.sh
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 [ "$(id -u)" -eq 0 ] || { echo "db_ready.sh: run as root (the server runs as postgres)" >&2; exit 2; }
 

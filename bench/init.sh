@@ -24,15 +24,10 @@ set -euo pipefail
 N=${1:-300}
 R=${2:-11}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-DEVINIT=${DEVINIT:-}
-if [ -z "$DEVINIT" ]; then
-    for d in "$HERE"/build/ci "$HERE"/build/dev "$HERE"/build/*; do
-        [ -x "$d/devinit" ] && [ "$d" != "$HERE/build/static" ] && DEVINIT=$d/devinit && break
-    done
-fi
+. "$HERE/bench/lib.sh"
+bench_devinit init.sh
 STATIC=${DEVINIT_STATIC_BIN:-$HERE/build/static/devinit}
-# Absolute paths: the runs happen in a scratch directory.
-[ -z "$DEVINIT" ] || DEVINIT=$(realpath "$DEVINIT")
+# Absolute: the runs happen in a scratch directory.
 STATIC=$(realpath -m "$STATIC")
 [ "$(id -u)" -eq 0 ] || { echo "init.sh: run as root (unshare --pid)" >&2; exit 2; }
 for tool in hyperfine tini tini-static dumb-init catatonit cc; do
@@ -53,8 +48,10 @@ cc -O2 -std=c17 -D_GNU_SOURCE -o "$WORK/app" "$HERE/tests/helpers/app.c"
 APP=$WORK/app
 # Reference floors (bench/min_init.c): fork, exec, wait, static; then the same with libcrypto.
 cc -O2 -std=c17 -static -o "$WORK/min-init" "$HERE/bench/min_init.c"
+# glibc warns about dlopen in a static binary (libcrypto's engines): kept out of the table,
+# shown when the link fails (no libssl-dev).
 cc -O2 -std=c17 -static -DWITH_CRYPTO -o "$WORK/min-init-crypto" "$HERE/bench/min_init.c" \
-    -lcrypto -lpthread -ldl 2>/dev/null
+    -lcrypto -lpthread -ldl 2>"$WORK/cc.log" || { cat "$WORK/cc.log" >&2; exit 1; }
 # devinit's control socket stays on (it is part of the default start-up), out of /run's way.
 export DEVINIT_CONTROL_SOCKET=$WORK/devinit.sock
 

@@ -22,7 +22,7 @@
 #               the seed from the save (it stops the app first) to listening
 #
 # Usage: bench/live_sync.sh [N]     (default 7 saves for each; medians)
-# Env:   DEVINIT=path/to/devinit (default: build/dev/devinit, built with the dev preset)
+# Env:   DEVINIT=path/to/devinit (default: the ci build, see bench/lib.sh)
 #        DEVINIT_WATCH_DEBOUNCE=... passes on to devinit (default 250ms)
 set -euo pipefail
 export LC_ALL=C # $EPOCHREALTIME with a '.'
@@ -32,13 +32,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 [ "$N" -ge 1 ] || { echo "live_sync.sh: N must be >= 1" >&2; exit 64; }
 
-if [ -z "${DEVINIT:-}" ]; then
-    DEVINIT="$ROOT/build/dev/devinit"
-    if [ ! -x "$DEVINIT" ]; then
-        (cd "$ROOT" && cmake --preset dev >/dev/null && cmake --build --preset dev -j2 >/dev/null)
-    fi
-fi
-DEVINIT=$(realpath "$DEVINIT")
+. "$ROOT/bench/lib.sh"
+bench_devinit live_sync.sh
 
 WORK=$(mktemp -d /tmp/devinit-bench-sync.XXXXXX)
 chmod 755 "$WORK"

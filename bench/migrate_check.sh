@@ -26,16 +26,9 @@ set -euo pipefail
 N=${1:-40}
 PRISMA_RUNS=${2:-10}
 read -r -a SIZES <<<"${SIZES:-10 1000 10000}"
-PRISMA_VERSION=6.19.3
 HERE=$(cd "$(dirname "$0")/.." && pwd)
-DEVINIT=${DEVINIT:-}
-if [ -z "$DEVINIT" ]; then
-    for d in "$HERE"/build/release "$HERE"/build/ci "$HERE"/build/*; do
-        [ -x "$d/devinit" ] && DEVINIT=$d/devinit && break
-    done
-fi
-[ -x "${DEVINIT:-}" ] || { echo "migrate_check.sh: set DEVINIT to the devinit binary" >&2; exit 2; }
-DEVINIT=$(realpath "$DEVINIT")
+. "$HERE/bench/lib.sh"
+bench_devinit migrate_check.sh
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 [ "$(id -u)" -eq 0 ] || { echo "migrate_check.sh: run as root (the server runs as postgres)" >&2; exit 2; }
 for tool in hyperfine node npm python3; do
@@ -43,29 +36,17 @@ for tool in hyperfine node npm python3; do
 done
 
 # Prisma 6 beside the build, where the system tests keep theirs (one install serves both).
+. "$HERE/tests/fixtures/migrations/helpers.bash"
 if [ -z "${PRISMA6_DIR:-}" ]; then
     if [ -f "$(dirname "$DEVINIT")/CMakeCache.txt" ]; then
-        PRISMA6_DIR=$(dirname "$DEVINIT")/cache/prisma-$PRISMA_VERSION
+        PRISMA6_DIR=$(dirname "$DEVINIT")/cache/prisma-$PRISMA6_VERSION
     else
-        PRISMA6_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/devinit-bench/prisma-$PRISMA_VERSION
+        PRISMA6_DIR=${XDG_CACHE_HOME:-$HOME/.cache}/devinit-bench/prisma-$PRISMA6_VERSION
     fi
 fi
-mkdir -p "$PRISMA6_DIR"
-(
-    flock 9
-    if [ ! -x "$PRISMA6_DIR/node_modules/.bin/prisma" ]; then
-        echo "installing prisma $PRISMA_VERSION into $PRISMA6_DIR (npm)..." >&2
-        cd "$PRISMA6_DIR"
-        echo '{"name":"devinit-prisma-peer","private":true}' >package.json
-        npm install --no-audit --no-fund --prefer-offline "prisma@$PRISMA_VERSION" \
-            "@prisma/adapter-pg@$PRISMA_VERSION" pg@8 >npm.log 2>&1 || { cat npm.log >&2; exit 1; }
-    fi
-) 9>"$PRISMA6_DIR.lock"
-# No engine can be downloaded here: any file satisfies the CLI's checks, and the js schema
-# engine needs neither.
-touch "$PRISMA6_DIR/no-engine"
-export PRISMA_SCHEMA_ENGINE_BINARY=$PRISMA6_DIR/no-engine PRISMA_QUERY_ENGINE_LIBRARY=$PRISMA6_DIR/no-engine
-export PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
+[ -x "$PRISMA6_DIR/node_modules/.bin/prisma" ] ||
+    echo "installing prisma $PRISMA6_VERSION into $PRISMA6_DIR (npm)..." >&2
+prisma6_install "$PRISMA6_DIR"
 
 WORK=$(mktemp -d /tmp/devinit-bench.XXXXXX)
 chmod 777 "$WORK"
@@ -155,10 +136,6 @@ if m["status"] != "ok" or len(m["applied"]) != count or bad:
     PRISMA_ONE_MS=$(((t1 - t0) / 1000000))
 }
 
-median_ms() { # median_ms JSON NAME
-    python3 -c 'import json,sys; r={x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}; print(r[sys.argv[2]]["median"] * 1000)' "$1" "$2"
-}
-
 declare -A MED_DEV MED_PSQL MED_PRISMA RUNS_PRISMA
 for count in "${SIZES[@]}"; do
     echo "preparing $count migrations..." >&2
@@ -167,23 +144,20 @@ for count in "${SIZES[@]}"; do
     url="postgresql://postgres@127.0.0.1:$PORT/bench$count?schema=public"
     verify "$count" "$url"
     echo "timing $count migrations (one prisma run took $PRISMA_ONE_MS ms)..." >&2
-    sync # the set-up's writes flushed now, not during the runs
-    hyperfine --style none --warmup 5 --runs "$N" --export-json "$WORK/h$count.json" \
-        --command-name devinit "cd '$app' && DATABASE_URL='$url' '$DEVINIT' check --only=migrate >/dev/null 2>&1" \
-        --command-name psql "'${PSQL[0]}' -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PORT -U postgres -d bench$count -f '$WORK/state.sql' >/dev/null" \
-        >/dev/null 2>"$WORK/hyperfine.log" || { cat "$WORK/hyperfine.log" >&2; exit 1; }
+    hf "$WORK/h$count.json" "$N" 5 \
+        devinit "cd '$app' && DATABASE_URL='$url' '$DEVINIT' check --only=migrate >/dev/null 2>&1" \
+        psql "'${PSQL[0]}' -X -q -A -t -v ON_ERROR_STOP=1 -h 127.0.0.1 -p $PORT -U postgres -d bench$count -f '$WORK/state.sql' >/dev/null"
     RUNS_PRISMA[$count]=$PRISMA_RUNS
     [ "$PRISMA_ONE_MS" -le 3000 ] || RUNS_PRISMA[$count]=3
-    hyperfine --style none --runs "${RUNS_PRISMA[$count]}" --export-json "$WORK/p$count.json" \
-        --command-name prisma "cd '$app' && DATABASE_URL='$url' node_modules/.bin/prisma migrate status >/dev/null 2>&1" \
-        >/dev/null 2>"$WORK/hyperfine.log" || { cat "$WORK/hyperfine.log" >&2; exit 1; }
+    hf "$WORK/p$count.json" "${RUNS_PRISMA[$count]}" 0 \
+        prisma "cd '$app' && DATABASE_URL='$url' node_modules/.bin/prisma migrate status >/dev/null 2>&1"
     MED_DEV[$count]=$(median_ms "$WORK/h$count.json" devinit)
     MED_PSQL[$count]=$(median_ms "$WORK/h$count.json" psql)
     MED_PRISMA[$count]=$(median_ms "$WORK/p$count.json" prisma)
 done
 
 echo "migration check, every migration applied: devinit check --only=migrate, psql running the"
-echo "same query, prisma $PRISMA_VERSION migrate status (offline: js engine + @prisma/adapter-pg)"
+echo "same query, prisma $PRISMA6_VERSION migrate status (offline: js engine + @prisma/adapter-pg)"
 echo "(medians; devinit and psql $N runs each after 5 warm-up runs; prisma after one checked run,"
 echo " runs as listed, 3 where one run took over 3 s; TCP to 127.0.0.1; devinit at $DEVINIT)"
 printf '%-11s %13s %10s %12s %7s %13s %15s\n' migrations "devinit (ms)" "psql (ms)" "prisma (ms)" runs \

@@ -15,8 +15,9 @@ cmake --preset ci >/dev/null && cmake --build --preset ci -j"$(nproc)" >/dev/nul
 # Every script measures the release (-Werror) build; init.sh also the static one.
 export DEVINIT=$PWD/build/ci/devinit DEVINIT_STATIC_BIN=$PWD/build/static/devinit
 
+ALL=(init ready migrate scale warm sync)
 which=("$@")
-[ ${#which[@]} -gt 0 ] || which=(init ready migrate scale warm sync)
+[ ${#which[@]} -gt 0 ] || which=("${ALL[@]}")
 echo "devinit benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) cores," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1 /proc/loadavg)"
 for w in "${which[@]}"; do
@@ -27,7 +28,7 @@ for w in "${which[@]}"; do
         scale) script=bench/scale.sh; title="staleness checks as the lockfile and the schema grow (vs the seed's checks, npm install and npx prisma generate)" ;;
         warm) script=bench/warm_start.sh; title="warm start of examples/app (vs the seed's dev-setup.sh)" ;;
         sync) script=bench/live_sync.sh; title="live sync: schema save to the new app (vs restarting the seed's start-up)" ;;
-        *) echo "unknown benchmark '$w': use init ready migrate scale warm sync" >&2; exit 64 ;;
+        *) echo "unknown benchmark '$w': use ${ALL[*]}" >&2; exit 64 ;;
     esac
     echo
     echo "== $title =="

@@ -10,7 +10,7 @@
 #       stamp, compare. It reads nothing else in node_modules (lib/step_deps.c), so the 50 MB
 #       case holds the stamp alone;
 #     - seed: `if [ ! -d node_modules ]; then npm install; fi` (dev-setup.sh "checks and
-#       installs dependencies"; the same reduction as bench/warm_start.sh): the test alone is
+#       installs dependencies"; the same reduction as bench/seed-dev-setup.sh): the test alone is
 #       timed. It never reads the lockfile, so it misses every change to it;
 #     - npm: `npm install --offline` on the installed tree, npm's own no-op answer to the
 #       question (node_modules holds every package and npm's hidden lockfile). Not at 50 MB:
@@ -41,14 +41,9 @@ set -euo pipefail
 N=${1:-30}
 PEER_RUNS=${2:-3}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-DEVINIT=${DEVINIT:-}
-if [ -z "$DEVINIT" ]; then
-    for d in "$ROOT"/build/release "$ROOT"/build/ci "$ROOT"/build/*; do
-        [ -x "$d/devinit" ] && DEVINIT=$d/devinit && break
-    done
-fi
-[ -x "${DEVINIT:-}" ] || { echo "scale.sh: set DEVINIT to the devinit binary" >&2; exit 2; }
-DEVINIT=$(realpath "$DEVINIT")
+. "$ROOT/bench/lib.sh"
+bench_devinit scale.sh
+. "$ROOT/tests/lib/common.bash" # example_app
 for tool in hyperfine node npm python3; do
     command -v "$tool" >/dev/null || { echo "scale.sh: needs $tool" >&2; exit 2; }
 done
@@ -62,24 +57,6 @@ trap cleanup EXIT
 export PRISMA_SCHEMA_ENGINE_BINARY=${PRISMA_SCHEMA_ENGINE_BINARY:-/bin/true}
 export PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
 export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
-
-median_ms() { # median_ms JSON NAME
-    python3 -c 'import json,sys; r={x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}; print(r[sys.argv[2]]["median"] * 1000)' "$1" "$2"
-}
-
-# hf JSON RUNS WARMUP NAME COMMAND [NAME COMMAND]...: hyperfine, quiet unless it fails.
-hf() {
-    local json=$1 runs=$2 warmup=$3 args=()
-    shift 3
-    while [ $# -gt 0 ]; do
-        args+=(--command-name "$1" "$2")
-        shift 2
-    done
-    # The set-up's writes (lockfiles, node_modules, clients) flushed now, not during the runs.
-    sync
-    hyperfine --style none --warmup "$warmup" --runs "$runs" --export-json "$json" "${args[@]}" \
-        >/dev/null 2>"$WORK/hyperfine.log" || { cat "$WORK/hyperfine.log" >&2; exit 1; }
-}
 
 # check_ok DIR STEP WANT: devinit check --only=STEP in DIR says ok, with a reason holding WANT.
 check_ok() {
@@ -224,8 +201,7 @@ PY
 echo "generate: installing examples/app (npm ci) and generating its client..." >&2
 GEN_SIZES=(4 200)
 G4=$WORK/gen4
-mkdir -p "$G4"
-tar -C "$ROOT/examples/app" --exclude=node_modules --exclude=generated -cf - . | tar -C "$G4" -xf -
+example_app "$G4"
 (cd "$G4" && "$DEVINIT" --only=deps,generate -- true) >"$WORK/prepare.log" 2>&1 ||
     { cat "$WORK/prepare.log" >&2; exit 1; }
 [ "$(grep -c '^model ' "$G4/prisma/schema.prisma")" -eq 4 ]
@@ -280,18 +256,18 @@ print("%-27s %13.1f %11.1f %s" % (label, d, s, npm))
 PY
 done
 printf 'devinit = devinit check --only=deps (hash lockfile + package.json, compare the stamp)\n'
-printf 'seed    = [ -d node_modules ], the test of dev-setup.sh (as bench/warm_start.sh has it:\n'
+printf 'seed    = [ -d node_modules ], the test of dev-setup.sh (as bench/seed-dev-setup.sh has it:\n'
 printf '          if [ ! -d node_modules ]; then npm install; fi): it never reads the lockfile\n'
 printf 'npm     = %s on the installed tree (npm'"'"'s no-op answer)\n' "$NPM_CMD"
 
 printf '\ngenerate: is the client current with the schema?\n'
 printf '%-24s %13s %19s %11s %13s\n' schema "devinit (ms)" "by content (ms)" "seed (ms)" "devinit:seed"
 for models in "${GEN_SIZES[@]}"; do
-    python3 - "$models" "${G_SCHEMA[$models]}" "${G_CLIENT[$models]}" "${G_DEV[$models]}" \
+    python3 - "$models" "${G_SCHEMA[$models]}" "${G_DEV[$models]}" \
         "${G_CONTENT[$models]}" "${G_SEED[$models]}" <<'PY'
 import sys
-m, sb, ck = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-d, c, s = float(sys.argv[4]), float(sys.argv[5]), float(sys.argv[6])
+m, sb = int(sys.argv[1]), int(sys.argv[2])
+d, c, s = float(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
 label = "%d models (%s KB)" % (m, format(round(sb / 1e3), ","))
 print("%-24s %13.1f %19.1f %11.0f %13s" % (label, d, c, s, "1:%.0f" % (s / d)))
 PY

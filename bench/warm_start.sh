@@ -11,7 +11,7 @@
 # start-to-exec time (plus date's own start, the same for both). Median over the runs.
 #
 # Usage: bench/warm_start.sh [SEED_RUNS] [DEVINIT_RUNS]      (defaults 7 and 41)
-# Env:   DEVINIT=path/to/devinit (default: build/dev/devinit, built with the dev preset)
+# Env:   DEVINIT=path/to/devinit (default: the ci build, see bench/lib.sh)
 set -euo pipefail
 
 SEED_RUNS=${1:-7}
@@ -19,12 +19,8 @@ DEVINIT_RUNS=${2:-41}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 
-if [ -z "${DEVINIT:-}" ]; then
-    DEVINIT="$ROOT/build/dev/devinit"
-    if [ ! -x "$DEVINIT" ]; then
-        (cd "$ROOT" && cmake --preset dev >/dev/null && cmake --build --preset dev -j2 >/dev/null)
-    fi
-fi
+. "$ROOT/bench/lib.sh"
+bench_devinit warm_start.sh
 
 WORK=$(mktemp -d /tmp/devinit-bench.XXXXXX)
 chmod 755 "$WORK"

@@ -8,27 +8,10 @@
 load ../lib/common
 load ../fixtures/migrations/helpers
 
-PRISMA_VERSION=6.19.3
-
 setup_file() {
     mig_setup_file
-    export PEER="${DEVINIT_BUILD_DIR:-$BATS_FILE_TMPDIR}/cache/prisma-$PRISMA_VERSION"
-    mkdir -p "$PEER"
-    (
-        flock 9
-        if [ ! -x "$PEER/node_modules/.bin/prisma" ]; then
-            cd "$PEER"
-            echo '{"name":"devinit-prisma-peer","private":true}' >package.json
-            npm install --no-audit --no-fund --prefer-offline "prisma@$PRISMA_VERSION" \
-                "@prisma/adapter-pg@$PRISMA_VERSION" pg@8 >npm.log 2>&1 ||
-                { cat npm.log >&3; exit 1; }
-        fi
-    ) 9>"$PEER.lock"
-    # No engine can be downloaded here: any file satisfies the CLI's checks, and the js
-    # schema engine needs neither.
-    touch "$PEER/no-engine"
-    export PRISMA_SCHEMA_ENGINE_BINARY="$PEER/no-engine" PRISMA_QUERY_ENGINE_LIBRARY="$PEER/no-engine"
-    export PRISMA_HIDE_UPDATE_MESSAGE=1 CHECKPOINT_DISABLE=1
+    export PEER="${DEVINIT_BUILD_DIR:-$BATS_FILE_TMPDIR}/cache/prisma-$PRISMA6_VERSION"
+    prisma6_install "$PEER" 2>&3
 }
 
 teardown_file() { mig_teardown_file; }
