@@ -55,8 +55,8 @@ struct target {
     bool in_attempt, ready, final;
     unsigned attempts;
     uint64_t backoff_ms;
-    int exit_code; /* with final */
-    char reason[512];
+    int exit_code;    /* with final */
+    char reason[512]; /* why the last finished attempt failed; kept while the next one runs */
 
     /* database */
     struct pgconn *pc;
@@ -65,6 +65,7 @@ struct target {
     bool gai_pending;
     struct addrinfo *addrs, *next_addr;
     struct tcpbox *tcp;
+    char addr_err[128]; /* the current attempt's last address error, until it ends */
 };
 
 struct waitst {
@@ -255,13 +256,13 @@ static void svc_connected(uv_connect_t *req, int status)
         attempt_ended(t, true, false, 0, NULL);
         return;
     }
-    snprintf(t->reason, sizeof t->reason, "%s", uv_strerror(status));
+    snprintf(t->addr_err, sizeof t->addr_err, "%s", uv_strerror(status));
     close_tcp(t);
     svc_try_next(t);
 }
 
 /* Tries the next resolved address; when none is left the attempt failed with the last
- * address's error (in t->reason). */
+ * address's error (in t->addr_err). */
 static void svc_try_next(struct target *t)
 {
     struct waitst *w = t->w;
@@ -282,12 +283,11 @@ static void svc_try_next(struct target *t)
         int r = uv_tcp_connect(&b->req, &b->h, ai->ai_addr, svc_connected);
         if (r == 0)
             return;
-        snprintf(t->reason, sizeof t->reason, "%s", uv_strerror(r));
+        snprintf(t->addr_err, sizeof t->addr_err, "%s", uv_strerror(r));
         close_tcp(t);
     }
-    char why[512];
-    snprintf(why, sizeof why, "%s", t->reason[0] ? t->reason : "no usable address");
-    attempt_ended(t, false, true, EXIT_UNAVAILABLE, why);
+    attempt_ended(t, false, true, EXIT_UNAVAILABLE,
+                  t->addr_err[0] ? t->addr_err : "no usable address");
 }
 
 static void svc_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
@@ -312,7 +312,9 @@ static void svc_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res
         uv_freeaddrinfo(t->addrs);
     t->addrs = res;
     t->next_addr = res;
-    t->reason[0] = '\0';
+    /* Not t->reason: the deadline may fire before this attempt ends, and must still say why
+     * the last one failed. */
+    t->addr_err[0] = '\0';
     svc_try_next(t);
 }
 
