@@ -79,3 +79,59 @@ example_app() {
     export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
     export PRISMA_SCHEMA_ENGINE_BINARY=/bin/true
 }
+
+# --- no password in any output ---------------------------------------------------------------
+# A test file that gives PostgreSQL or a URL a password names it with secret_add. From then on
+# every `run` in that file fails its test when the output holds the password, raw or
+# percent-encoded (upper- or lower-case hex): "no password in any output" checked on every
+# command the suite runs, not only on the ones a test picked. Passwords under 6 bytes ("pw")
+# are left out: they would match ordinary words.
+TEST_SECRETS=()
+
+# pct_encode STRING [FORMAT]: STRING with every byte but RFC 3986's unreserved ones as %XX
+# (FORMAT %%%02x for lower-case hex).
+pct_encode() {
+    local LC_ALL=C s=$1 fmt=${2:-%%%02X} out="" c hex i
+    for ((i = 0; i < ${#s}; i++)); do
+        c=${s:i:1}
+        case $c in
+        [A-Za-z0-9._~-]) out+=$c ;;
+        *)
+            printf -v hex "$fmt" "'$c"
+            out+=$hex
+            ;;
+        esac
+    done
+    printf '%s' "$out"
+}
+
+# secret_add PASSWORD...
+secret_add() {
+    local s
+    for s in "$@"; do
+        [ ${#s} -ge 6 ] || continue
+        TEST_SECRETS+=("$s" "$(pct_encode "$s")" "$(pct_encode "$s" '%%%02x')")
+    done
+}
+
+# secrets_absent TEXT: fails, naming the spelling, when TEXT holds a registered password.
+secrets_absent() {
+    local s
+    for s in "${TEST_SECRETS[@]}"; do
+        if [[ "$1" == *"$s"* ]]; then
+            printf 'a test password (%q) is in the output of: %s\n' "$s" "${BATS_RUN_COMMAND:-?}" >&2
+            return 1
+        fi
+    done
+}
+
+# bats' own run, then the check above. Defined once even if this file is loaded twice.
+if ! declare -F bats_run_unchecked >/dev/null; then
+    eval "bats_run_unchecked$(declare -f run | sed '1s/^run//')"
+    run() {
+        local rc=0
+        bats_run_unchecked "$@" || rc=$?
+        secrets_absent "$output" || return 1
+        return $rc
+    }
+fi

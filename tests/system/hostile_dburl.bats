@@ -16,6 +16,7 @@ R_USER='we@ird:us/er'
 R_PW='p@ss:w/o#r?d[]{}%&=+;,$'
 RAW_PW='a@b%zzc'
 LONG_PW=$(printf 'Lp%.0s' $(seq 500))
+secret_add "$U_PW" "$R_PW" "$RAW_PW" "$LONG_PW" 'Hunter2-S3cret' 'Hunter2 S3cret ✓'
 
 setup_file() {
     export PGROOT PGDIR PGPORT_T

@@ -8,6 +8,7 @@ load ../lib/common
 
 # Characters that must be percent-encoded, so the raw and the encoded spelling differ.
 PW='Tr0ub4dor&S3cr3t/x+y'
+secret_add "$PW" 'not-the-url-one'
 
 setup_file() {
     export PGROOT PGDIR PGPORT_T PW_ENC

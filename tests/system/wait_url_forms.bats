@@ -9,6 +9,7 @@ APP_PW='p@ss/w:rd#?%+x'
 APP_PW_ENC='p%40ss%2Fw%3Ard%23%3F%25+x'
 MD5_PW='md5 pw+%'
 MD5_PW_ENC='md5%20pw+%25'
+secret_add "$APP_PW" "$APP_PW_ENC" "$MD5_PW" "$MD5_PW_ENC" 'Wr0ng-S3cret-pw' 'Secr3tPw'
 
 setup_file() {
     # Under /tmp itself: the postgres user cannot enter bats' private temp directories.
@@ -124,7 +125,9 @@ PY
     cat >run.sh <<EOF
 mount --bind "$BATS_TEST_TMPDIR/resolv.conf" /etc/resolv.conf || exit 99
 mount --bind "$BATS_TEST_TMPDIR/hosts" /etc/hosts || exit 99
-(sleep 1; echo "127.0.0.1 pgdb.devinit-test" >>"$BATS_TEST_TMPDIR/hosts") &
+# The name appears once a lookup has failed (and half a second later), whatever the pace.
+(for i in \$(seq 400); do grep -q nxdomain "$BATS_TEST_TMPDIR/dns.log" && break; sleep 0.05; done
+ sleep 0.5; echo "127.0.0.1 pgdb.devinit-test" >>"$BATS_TEST_TMPDIR/hosts") &
 DATABASE_URL="$(url "pgdb.devinit-test:$PGPORT_T")" DEVINIT_WAIT_TIMEOUT=10s "$DEVINIT" --only=wait -- echo APP-RAN
 EOF
     run unshare --mount sh run.sh
