@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs a representative set of devinit invocations under valgrind's memcheck and fails on any
-# memory error or definitely lost block:
+# Runs devinit under valgrind's memcheck and fails on any memory error or definitely lost
+# block: first a representative set of invocations,
 #   a plain init run, the app's exit code, a crash-looping app with restarts, a signal stop,
 #   a failing step, a configuration error, and against a real PostgreSQL 15 started here:
-#   check --json with migrations, a native deploy, a failing migration, a wrong password.
+#   check --json with migrations, a native deploy, a failing migration, a wrong password;
+# then whole system test files (bats) with every devinit they start under memcheck.
 #
 #     tests/valgrind.sh [DEVINIT]     (default: $DEVINIT, else build/dev/devinit)
+#     VG_FILES="exit_codes wait_url_forms" tests/valgrind.sh    # some files; none: no files
 #
 # Each line says the invocation, the exit code it gave and the one expected. Exit 0 when all
 # are clean, 1 otherwise. Needs root (PostgreSQL runs as the postgres user) and valgrind.
@@ -15,7 +17,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEVINIT=${1:-${DEVINIT:-$ROOT/build/dev/devinit}}
 DEVINIT=$(realpath "$DEVINIT")
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
-VG=(valgrind --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99
+VG=(valgrind --suppressions="$ROOT/tests/valgrind.supp" --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99
     --trace-children=no --child-silent-after-fork=yes --quiet)
 
 [ -x "$DEVINIT" ] || { echo "valgrind.sh: no devinit at '$DEVINIT': build it first" >&2; exit 2; }
@@ -142,4 +144,74 @@ DEVINIT_CONTROL_SOCKET=$WORK/ctl.sock DEVINIT_MIGRATE_FAILED=warn \
     sh -c "'$DEVINIT' status --json >'$WORK/status.json' && touch '$WORK/ready'; exec sleep 30"
 
 echo "valgrind: $RUNS runs, $FAILED failed"
+
+# --- whole system test files under memcheck ---------------------------------------------------
+# The bats files whose assertions hold at valgrind's pace run with DEVINIT set to a wrapper
+# that execs devinit under memcheck: the same process, so a PID 1 test keeps its meaning and an
+# exit code is devinit's own (99 when valgrind found an error). Every devinit the tests start
+# writes a report of its own; any non-empty report fails its file. Files left out measure time
+# (reaping bursts, backoff, deadlines of a second), use the static binary or a container, run
+# npm and prisma (whose minutes would be valgrind's overhead on node), or repeat one behaviour
+# hundreds of times (exit_codes: its cases are among the runs above). Two files at a time:
+# each starts its own servers, and valgrind keeps one core busy.
+VG_FILES=(${VG_FILES:-fault_steps hostile_argv hostile_config hostile_dburl hostile_secrets
+    migrate_deploy migrate_states privileges_user supervisor_cli supervisor_environment
+    supervisor_startup wait_signals wait_url_forms})
+VG_JOBS=${VG_JOBS:-2}
+
+# vg_file NAME: runs tests/system/NAME.bats under the wrapper; its verdict goes to
+# $WORK/NAME.result, its memcheck reports to $WORK/vg-logs-NAME/.
+vg_file() {
+    local f=$1 logs=$WORK/vg-logs-$1 s=0 t0 reports runs tests
+    mkdir -p "$logs"
+    chmod 1777 "$logs" # devinit run as another user writes its report too
+    t0=$(date +%s)
+    (cd "$ROOT" && VG_LOGDIR=$logs DEVINIT_UNDER_VALGRIND=1 DEVINIT=$WORK/vg-bin/devinit \
+        DEVINIT_HELPERS=$HELPERS DEVINIT_SOURCE_DIR=$ROOT DEVINIT_BUILD_DIR=$(dirname "$DEVINIT") \
+        bats "tests/system/$f.bats") >"$WORK/$f.tap" 2>&1 || s=$?
+    reports=$(find "$logs" -name '*.vg' -size +0 | sort)
+    runs=$(find "$logs" -name '*.vg' | wc -l)
+    tests=$(grep -c '^ok ' "$WORK/$f.tap" || true)
+    if [ "$s" -eq 0 ] && [ -z "$reports" ]; then
+        printf 'ok    %-28s %3d tests, %3d devinit runs, %3d s\n' "$f.bats" "$tests" "$runs" \
+            $(($(date +%s) - t0)) >"$WORK/$f.result"
+    else
+        {
+            printf 'FAIL  %-28s bats exit %d, %d memcheck reports\n' "$f.bats" "$s" \
+                "$(printf '%s' "$reports" | grep -c . || true)"
+            grep -v '^ok ' "$WORK/$f.tap" | sed 's/^/      | /' | tail -n 40
+            for r in $reports; do sed 's/^/      vg| /' "$r"; done
+        } >"$WORK/$f.result"
+    fi
+}
+
+if [ "${VG_FILES[*]}" != none ]; then
+    HELPERS=$(dirname "$DEVINIT")/helpers
+    [ -d "$HELPERS" ] || { echo "valgrind.sh: no test helpers at '$HELPERS': build the tests" >&2; exit 2; }
+    mkdir -p "$WORK/vg-bin" "$WORK/vg-tmp"
+    chmod 1777 "$WORK/vg-tmp"
+    # bash, not sh: dash drops environment variables whose names are not identifiers, and a
+    # test hands devinit such a name. valgrind writes a file in TMPDIR at start: a devinit run
+    # as another user gets a TMPDIR it may write to.
+    printf '#!/bin/bash\n[ -w "${TMPDIR:-/tmp}" ] || export TMPDIR=%s/vg-tmp\nexec %s --log-file="$VG_LOGDIR/%%p.vg" %s "$@"\n' \
+        "$WORK" "${VG[*]}" "$DEVINIT" >"$WORK/vg-bin/devinit"
+    chmod 755 "$WORK/vg-bin/devinit"
+    running=0
+    for f in "${VG_FILES[@]}"; do
+        if [ "$running" -ge "$VG_JOBS" ]; then
+            wait -n || true
+            running=$((running - 1))
+        fi
+        vg_file "$f" &
+        running=$((running + 1))
+    done
+    wait
+    FILES_FAILED=0
+    for f in "${VG_FILES[@]}"; do
+        cat "$WORK/$f.result" 2>/dev/null || echo "FAIL  $f.bats: no result" >"$WORK/$f.result"
+        grep -q '^ok ' "$WORK/$f.result" || FILES_FAILED=$((FILES_FAILED + 1))
+    done
+    echo "valgrind: ${#VG_FILES[@]} system test files, $FILES_FAILED failed"
+    FAILED=$((FAILED + FILES_FAILED))
+fi
 [ "$FAILED" -eq 0 ]
