@@ -93,7 +93,9 @@ PY
     cat >run.sh <<EOF
 mount --bind "$BATS_TEST_TMPDIR/resolv.conf" /etc/resolv.conf || exit 99
 mount --bind "$BATS_TEST_TMPDIR/hosts" /etc/hosts || exit 99
-(sleep 1; echo "127.0.0.1 cache.devinit-test" >>"$BATS_TEST_TMPDIR/hosts") &
+# The name appears once a lookup has failed (and half a second later), whatever the pace.
+(for i in \$(seq 400); do grep -q nxdomain "$BATS_TEST_TMPDIR/dns.log" && break; sleep 0.05; done
+ sleep 0.5; echo "127.0.0.1 cache.devinit-test" >>"$BATS_TEST_TMPDIR/hosts") &
 DEVINIT_WAIT_SERVICES="cache.devinit-test:$a" DEVINIT_WAIT_TIMEOUT=10s "$DEVINIT" --only=wait -- echo APP-RAN
 EOF
     run unshare --mount sh run.sh
