@@ -125,8 +125,9 @@ secrets_absent() {
     done
 }
 
-# bats' own run, then the check above. Defined once even if this file is loaded twice.
-if ! declare -F bats_run_unchecked >/dev/null; then
+# bats' own run, then the check above. Defined once even if this file is loaded twice, and
+# only under bats (the benchmarks source this file for example_app).
+if declare -F run >/dev/null && ! declare -F bats_run_unchecked >/dev/null; then
     eval "bats_run_unchecked$(declare -f run | sed '1s/^run//')"
     run() {
         local rc=0
