@@ -93,3 +93,5 @@ printf '%-40s %10s %8s %8s %14s\n' "devinit --only=wait (wait step)" "$md" "$(st
 printf '%-40s %10s %8s %8s %14s\n' "until pg_isready; do sleep 0.05; done" "$m5" "$(stat 90 "${L_50MS[@]}")" "$(stat 100 "${L_50MS[@]}")" "$(ratio "$m5" "$md")"
 printf '%-40s %10s %8s %8s %14s\n' "until pg_isready; do sleep 1; done" "$m1" "$(stat 90 "${L_1S[@]}")" "$(stat 100 "${L_1S[@]}")" "$(ratio "$m1" "$md")"
 echo "(lag includes the app's own start: fork+exec of sh and date; devinit also logs in with SELECT 1)"
+bench_summary "database-ready lag, median" "$md" "pg_isready + sleep 0.05 loop" "$m5" ms
+bench_summary "database-ready lag, median" "$md" "pg_isready + sleep 1 loop" "$m1" ms

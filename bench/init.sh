@@ -160,3 +160,7 @@ for entry in "${INITS[@]}"; do
         "${BURST[$name]}"
 done
 echo "targets for devinit: start+exit <= 1.00x tini-static, RSS <= 2048 KiB, burst <= 50 ms"
+bench_summary "PID 1 start + exit (static)" "${OVER[devinit (static)]}" tini-static "$ref" ms
+bench_summary "PID 1 peak RSS (static)" "${RSS[devinit (static)]}" tini-static "${RSS[tini-static]}" KiB
+bench_summary "5,000-zombie burst (static)" "${BURST[devinit (static)]}" tini-static \
+    "${BURST[tini-static]}" ms

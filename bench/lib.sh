@@ -20,6 +20,14 @@ bench_devinit() {
     DEVINIT=$(realpath "$DEVINIT")
 }
 
+# bench_summary FIGURE DEVINIT PEER PEER_VALUE UNIT: one row of the closing table bench/run.sh
+# prints (devinit's figure beside its peer's, from the same run); nothing when a script runs
+# alone (BENCH_SUMMARY unset).
+bench_summary() {
+    [ -n "${BENCH_SUMMARY:-}" ] || return 0
+    printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$BENCH_SUMMARY"
+}
+
 # median_ms JSON NAME: the median of command NAME in hyperfine's JSON export, in ms.
 median_ms() {
     python3 -c 'import json,sys; r={x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}; print(r[sys.argv[2]]["median"] * 1000)' "$1" "$2"

@@ -285,6 +285,11 @@ printf '\n  seed overhead:   '
 awk '{printf " %.0f", $4 / 1000}' "$WORK/seed.rows"
 printf '\n(overhead = to exec - generate; the seed also waits for a person to notice and restart it)\n'
 
+bench_summary "live sync: overhead beyond generate" "$(ms "$d_over")" \
+    "stop + dev-setup.sh again (seed)" "$(ms "$s_over")" ms
+bench_summary "live sync: app downtime" "$(ms "$d_down")" "stop + dev-setup.sh again (seed)" \
+    "$(ms "$s_down")" ms
+
 verdict="NOT met"
 awk -v o="$d_over" 'BEGIN {exit !(o <= 300000)}' && verdict=met
 echo "target (devinit overhead <= 300 ms beyond generate): $verdict" \

@@ -170,3 +170,9 @@ n, d, p, q, runs = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), flo
 print(f"{n:<11,} {d:13.1f} {p:10.1f} {q:12.0f} {runs:>7} {d / p:10.2f}:1 {'1:' + format(q / d, '.0f'):>15}")
 PY
 done
+for count in "${SIZES[@]}"; do
+    bench_summary "migration check, $count migrations" "${MED_DEV[$count]}" "psql, the same query" \
+        "${MED_PSQL[$count]}" ms
+    bench_summary "migration check, $count migrations" "${MED_DEV[$count]}" \
+        "prisma $PRISMA6_VERSION migrate status" "${MED_PRISMA[$count]}" ms
+done

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every figure of the project, side by side with its peer, in one run: builds the static and
-# release binaries, then runs each benchmark script and prints its table under a heading.
+# release binaries, then runs each benchmark script and prints its table under a heading, and
+# at the end one table of every figure beside its peer's (each script adds its rows through
+# bench_summary in bench/lib.sh).
 # Run it on an otherwise idle machine; every script measures devinit and its peer in the same
 # run, so the ratios hold even where the absolute numbers move.
 #
@@ -12,14 +14,18 @@ bash .ci/install-deps
 cmake --preset static >/dev/null && cmake --build --preset static -j"$(nproc)" >/dev/null 2>&1
 cmake --preset ci >/dev/null && cmake --build --preset ci -j"$(nproc)" >/dev/null
 
-# Every script measures the release (-Werror) build; init.sh also the static one.
-export DEVINIT=$PWD/build/ci/devinit DEVINIT_STATIC_BIN=$PWD/build/static/devinit
+# Every script measures the static binary, the one an image ships (docker/Dockerfile.dev);
+# init.sh measures the dynamic release build (ci preset) beside it.
+export DEVINIT_STATIC_BIN=$PWD/build/static/devinit
 
 ALL=(init ready migrate scale warm sync)
 which=("$@")
 [ ${#which[@]} -gt 0 ] || which=("${ALL[@]}")
 echo "devinit benchmarks, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr), $(nproc) cores," \
      "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1 /proc/loadavg)"
+export BENCH_SUMMARY
+BENCH_SUMMARY=$(mktemp /tmp/devinit-bench-summary.XXXXXX)
+trap 'rm -f "$BENCH_SUMMARY"' EXIT
 for w in "${which[@]}"; do
     case $w in
         init) script=bench/init.sh; title="PID 1 overhead, memory and reaping (vs tini, dumb-init, catatonit)" ;;
@@ -32,5 +38,19 @@ for w in "${which[@]}"; do
     esac
     echo
     echo "== $title =="
-    bash "$script"
+    if [ "$w" = init ]; then
+        DEVINIT=$PWD/build/ci/devinit bash "$script"
+    else
+        DEVINIT=$DEVINIT_STATIC_BIN bash "$script"
+    fi
 done
+
+# One table: every figure beside its peer's, as the scripts above measured them.
+echo
+echo "== summary: devinit beside its peer, this run =="
+awk -F'\t' '
+    { r = ($4 > 0) ? sprintf("%.2f", $2 / $4) : "-"
+      printf "%-40s %12s  %-36s %12s  %7s\n", $1, sprintf("%.1f %s", $2, $5), $3, sprintf("%.1f %s", $4, $5), r }
+    BEGIN { printf "%-40s %12s  %-36s %12s  %7s\n", "figure", "devinit", "peer", "peer", "dev/peer" }
+' "$BENCH_SUMMARY"
+echo "(dev/peer: devinit's time or memory as a share of the peer's; below 1 devinit needs less)"

@@ -276,3 +276,12 @@ printf 'devinit    = devinit check --only=generate (stamp: hash schema + config,
 printf 'by content = the same once the client changed behind the stamp (reads its index.js: %s and %s bytes)\n' \
     "${G_CLIENT[4]}" "${G_CLIENT[200]}"
 printf 'seed       = npx prisma generate (dev-setup.sh runs it at every start)\n'
+for size in "${DEPS_SIZES[@]}"; do
+    [ -n "${D_NPM[$size]}" ] || continue
+    bench_summary "deps check, $(awk -v b="${D_BYTES[$size]}" 'BEGIN {printf (b >= 1e6 ? "%.1f MB" : "%.0f KB"), (b >= 1e6 ? b / 1e6 : b / 1e3)}') lockfile" \
+        "${D_DEV[$size]}" "npm install --offline (no-op)" "${D_NPM[$size]}" ms
+done
+for models in "${GEN_SIZES[@]}"; do
+    bench_summary "generate check, $models models" "${G_DEV[$models]}" "npx prisma generate (seed)" \
+        "${G_SEED[$models]}" ms
+done

@@ -115,6 +115,7 @@ printf '\nreferences:\n'
 row "devinit --skip=all (plain init)" "$WORK/plain.us" "$DEVINIT_RUNS"
 row "the app alone (no init)" "$WORK/bare.us" "$DEVINIT_RUNS"
 printf '\ndevinit is %sx faster (target: >= 100x, devinit <= 40 ms)\n' "$ratio"
+bench_summary "warm start of examples/app" "$(ms "$d_med")" "dev-setup.sh (seed)" "$(ms "$s_med")" ms
 
 ok=1
 awk -v d="$d_med" 'BEGIN {exit !(d <= 40000)}' || ok=0
