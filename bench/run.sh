@@ -49,8 +49,12 @@ done
 echo
 echo "== summary: devinit beside its peer, this run =="
 awk -F'\t' '
-    { r = ($4 > 0) ? sprintf("%.2f", $2 / $4) : "-"
-      printf "%-40s %12s  %-36s %12s  %7s\n", $1, sprintf("%.1f %s", $2, $5), $3, sprintf("%.1f %s", $4, $5), r }
-    BEGIN { printf "%-40s %12s  %-36s %12s  %7s\n", "figure", "devinit", "peer", "peer", "dev/peer" }
+    function ratio(d, p) {
+        if (d <= 0 || p <= 0) return "-"
+        return d >= p ? sprintf("%.2f:1", d / p) : sprintf(p / d >= 10 ? "1:%.0f" : "1:%.2f", p / d)
+    }
+    BEGIN { printf "%-40s %12s  %-36s %12s  %12s\n", "figure", "devinit", "peer", "peer", "devinit:peer" }
+    { printf "%-40s %12s  %-36s %12s  %12s\n", $1, sprintf("%.1f %s", $2, $5), $3,
+          sprintf("%.1f %s", $4, $5), ratio($2, $4) }
 ' "$BENCH_SUMMARY"
-echo "(dev/peer: devinit's time or memory as a share of the peer's; below 1 devinit needs less)"
+echo "(devinit:peer compares time or memory: 1:N, devinit needs an Nth of the peer's; N:1, N times)"
