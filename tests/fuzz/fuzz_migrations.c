@@ -38,16 +38,7 @@
 
 #include "exitcodes.h"
 #include "migrations.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__);          \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
+#include "fuzz.h"
 
 /* The checker's own code is not instrumented: the fuzzer has nothing to learn from it, and
  * each edge it adds is one more feature to track on every run. */
