@@ -115,7 +115,8 @@ assert_drained() {
 @test "a second SIGTERM during the drain kills what is left at once" {
     local ready=$BATS_TEST_TMPDIR/sh-ready
     di_start pid1 --skip=all --stop-timeout=10 -- \
-        sh -c '(trap "" TERM; exec sleep 30) & touch "$0"; exit 0' "$ready"
+        sh -c '(trap "" TERM; touch "$0.trap"; exec sleep 30) &
+               until [ -e "$0.trap" ]; do sleep 0.01; done; touch "$0"; exit 0' "$ready"
     wait_file "$ready"
     sleep 0.3 # the app has exited; the drain's grace runs
     kill -0 "$DI_PID"
