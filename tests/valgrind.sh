@@ -208,7 +208,8 @@ if [ "${VG_FILES[*]}" != none ]; then
     wait
     FILES_FAILED=0
     for f in "${VG_FILES[@]}"; do
-        cat "$WORK/$f.result" 2>/dev/null || echo "FAIL  $f.bats: no result" >"$WORK/$f.result"
+        [ -f "$WORK/$f.result" ] || echo "FAIL  $f.bats: no result" >"$WORK/$f.result"
+        cat "$WORK/$f.result"
         grep -q '^ok ' "$WORK/$f.result" || FILES_FAILED=$((FILES_FAILED + 1))
     done
     echo "valgrind: ${#VG_FILES[@]} system test files, $FILES_FAILED failed"
