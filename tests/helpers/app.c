@@ -52,25 +52,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* In the sanitizer build the helper is instrumented too. AddressSanitizer's own handlers for
- * the fault signals would show up in `app mask` as "caught", and its leak report at exit
- * would alter exit codes: the helper must not perturb what it reports. */
-#if defined(__SANITIZE_ADDRESS__)
-#define APP_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define APP_ASAN 1
-#endif
-#endif
-#ifdef APP_ASAN
-const char *__asan_default_options(void);
-const char *__asan_default_options(void)
-{
-    return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:"
-           "allow_user_segv_handler=1:detect_leaks=0";
-}
-#endif
-
 static void die(const char *what)
 {
     fprintf(stderr, "app: %s: %s\n", what, strerror(errno));
