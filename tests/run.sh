@@ -48,7 +48,7 @@ export DEVINIT_STATIC_BIN=$PWD/build/static/devinit
 
 status=0
 for preset in "${presets[@]}"; do
-    echo "=== preset $preset ==="
+    echo "=== preset $preset ($SECONDS s) ==="
     cmake --preset "$preset" >/dev/null
     cmake --build --preset "$preset" -j"$jobs"
     if [ "$preset" = asan ]; then
@@ -56,16 +56,21 @@ for preset in "${presets[@]}"; do
         export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1
         export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     fi
-    # The tests labelled static run build/static/devinit whatever the preset: once is enough.
-    skip=()
-    [ "$preset" = "${presets[0]}" ] || skip=(-LE static)
-    ctest --preset "$preset" --timeout 900 "${skip[@]}" || status=1
+    # The tests labelled npm run two at a time (tests/CMakeLists.txt), then the others one by
+    # one. The tests labelled static run build/static/devinit whatever the preset: once is
+    # enough.
+    skip='^npm$'
+    [ "$preset" = "${presets[0]}" ] || skip='^(npm|static)$'
+    ctest --preset "$preset" --timeout 900 -L '^npm$' -j2 || status=1
+    echo "--- the other tests ($SECONDS s) ---"
+    ctest --preset "$preset" --timeout 900 -LE "$skip" || status=1
     unset ASAN_OPTIONS UBSAN_OPTIONS
 done
 
 # Memcheck on a representative set of runs, and a short run of every fuzz target.
-echo "=== valgrind ==="
+echo "=== valgrind ($SECONDS s) ==="
 bash tests/valgrind.sh "build/${presets[0]}/devinit" || status=1
-echo "=== fuzz smoke (${FUZZ_SECONDS:=10} s per target) ==="
+echo "=== fuzz smoke (${FUZZ_SECONDS:=10} s per target; $SECONDS s) ==="
 bash tests/fuzz/run.sh "$FUZZ_SECONDS" || status=1
+echo "=== done in $SECONDS s ==="
 exit $status
