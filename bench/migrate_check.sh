@@ -65,7 +65,7 @@ chmod 700 "$DATA"
 (cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$DATA' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1\" -l '$DATA/server.log' start >/dev/null")
 PSQL=("$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$DATA" -p "$PORT" -U postgres)
 
-# The statements devinit sends (lib/step_migrate.c send_state_query), for psql.
+# The statements devinit sends (lib/steps/migrate.c send_state_query), for psql.
 cat >"$WORK/state.sql" <<'EOF'
 SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public'), EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = 72707369 AND objsubid = 1 AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())), (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public' AND c.relname <> '_prisma_migrations' AND c.relname !~* '^(spatial_ref_sys|geometry_columns|geography_columns|raster_columns|raster_overviews)$');SELECT migration_name, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL, started_at, left(logs, 2000) FROM "public"._prisma_migrations ORDER BY started_at
 EOF

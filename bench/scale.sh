@@ -7,7 +7,7 @@
 #     devinit's deps step (its `npm ci` replaced by a stub that exits 0: the packages are
 #     made up and cannot be installed).
 #     - devinit: `devinit check --only=deps`: hash the lockfile and package.json, read the
-#       stamp, compare. It reads nothing else in node_modules (lib/step_deps.c), so the 50 MB
+#       stamp, compare. It reads nothing else in node_modules (lib/steps/deps.c), so the 50 MB
 #       case holds the stamp alone;
 #     - seed: `if [ ! -d node_modules ]; then npm install; fi` (dev-setup.sh "checks and
 #       installs dependencies"; the same reduction as bench/seed-dev-setup.sh): the test alone is

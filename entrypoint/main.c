@@ -1,6 +1,6 @@
 /* devinit: prepare a Node.js + Prisma dev container, then run the app as its init.
  * This file only turns the command line and environment into a configuration and hands it
- * to the init (lib/init.c); every piece of work lives in lib/. */
+ * to the init (lib/init/init.c); every piece of work lives in lib/. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,13 +10,13 @@
 #include <openssl/opensslv.h>
 #include <uv.h>
 
-#include "cli.h"
-#include "config.h"
-#include "control.h"
-#include "exitcodes.h"
-#include "init.h"
-#include "log.h"
-#include "supervisor.h"
+#include "config/cli.h"
+#include "config/config.h"
+#include "init/control.h"
+#include "base/exitcodes.h"
+#include "init/init.h"
+#include "base/log.h"
+#include "init/supervisor.h"
 
 extern char **environ;
 

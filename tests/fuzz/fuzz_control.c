@@ -2,7 +2,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "control.h"
+#include "init/control.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dburl.h"
+#include "db/dburl.h"
 #include "fuzz.h"
 
 static const char *const libpq_keywords[] = {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envfile.h"
+#include "config/envfile.h"
 #include "fuzz.h"
 
 #define KEY  "DATABASE_URL"

@@ -36,8 +36,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
-#include "migrations.h"
+#include "base/exitcodes.h"
+#include "prisma/migrations.h"
 #include "fuzz.h"
 
 /* The checker's own code is not instrumented: the fuzzer has nothing to learn from it, and

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prisma_schema.h"
+#include "prisma/schema.h"
 #include "fuzz.h"
 
 __attribute__((no_sanitize("coverage"))) static bool white(char c)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# devinit's exit codes (lib/exitcodes.h, the README's table): the app's own code, 128+N for
+# devinit's exit codes (lib/base/exitcodes.h, the README's table): the app's own code, 128+N for
 # death by signal N, 126/127 when exec fails, sysexits codes where devinit itself fails.
 # 65, 77 and a refused login belong to the wait and migrate tests, which own a PostgreSQL.
 

@@ -6,8 +6,8 @@
 
 #include <cmocka.h>
 
-#include "cli.h"
-#include "config.h"
+#include "config/cli.h"
+#include "config/config.h"
 
 #define PARSE(cli, ...)                                                                    \
     ({                                                                                     \

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "dburl.h"
+#include "db/dburl.h"
 
 /* want: every keyword passed to libpq, in order, as "k=v|k=v"; or NULL with err_has, a
  * fragment the error message must contain. */

@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "envfile.h"
+#include "config/envfile.h"
 
 static char *get(const char *text, const char *key)
 {

@@ -5,7 +5,7 @@
 
 #include <cmocka.h>
 
-#include "jsonw.h"
+#include "base/jsonw.h"
 
 static void test_jsonw_nested_commas(void **state)
 {

@@ -1,4 +1,4 @@
-/* Unit tests of lib/migrations.c: the folder reader, checksums, the lock file, the
+/* Unit tests of lib/prisma/migrations.c: the folder reader, checksums, the lock file, the
  * classification of folder against rows, and the policies. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,8 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exitcodes.h"
-#include "migrations.h"
+#include "base/exitcodes.h"
+#include "prisma/migrations.h"
 
 static char tmpdir[128];
 

@@ -8,9 +8,9 @@
 
 #include <cmocka.h>
 
-#include "dburl.h"
-#include "exitcodes.h"
-#include "pgconn.h"
+#include "db/dburl.h"
+#include "base/exitcodes.h"
+#include "db/pgconn.h"
 
 struct row {
     const char *sqlstate, *message;

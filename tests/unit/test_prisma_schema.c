@@ -1,4 +1,4 @@
-/* Unit tests of lib/prisma_schema.c: JSON reading, schema normalisation, generator blocks,
+/* Unit tests of lib/prisma/schema.c: JSON reading, schema normalisation, generator blocks,
  * the generated client's embedded config, the config file's schema key, paths, discovery. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "prisma_schema.h"
+#include "prisma/schema.h"
 
 #define LIT(s) s, sizeof(s) - 1
 

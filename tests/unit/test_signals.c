@@ -9,8 +9,8 @@
 
 #include <cmocka.h>
 
-#include "exitcodes.h"
-#include "sigtable.h"
+#include "base/exitcodes.h"
+#include "init/sigtable.h"
 
 static void test_signals_fault_signals_never_forwarded(void **state)
 {

@@ -1,4 +1,4 @@
-/* Unit tests of lib/stamp.c: parsing, comparing and the atomic write. */
+/* Unit tests of lib/base/stamp.c: parsing, comparing and the atomic write. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "stamp.h"
+#include "base/stamp.h"
 
 static char tmpdir[128];
 

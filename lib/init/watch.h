@@ -1,0 +1,33 @@
+/* Live sync's eyes: watches the files whose change makes a step stale (the schema, the Prisma
+ * config, package.json, the lockfile, optionally the migrations folder) and reports, after a
+ * quiet time, which steps a burst of changes calls for.
+ *
+ * Directories are watched, not files: editors save by writing a new file and renaming it over
+ * the old one, which would end a watch on the file itself. Poll mode (uv_fs_poll) serves bind
+ * mounts that deliver no inotify events; auto falls back to it where events cannot be had. */
+#ifndef DEVINIT_WATCH_H
+#define DEVINIT_WATCH_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "config/config.h"
+
+struct watch;
+
+/* steps: STEP_BIT()s the changes call for; what: one of the changed paths, for the log. */
+typedef void (*watch_fn)(unsigned steps, const char *what, void *data);
+
+/* Starts watching what cfg describes (the schema is found as the generate step finds it).
+ * Returns NULL when watching is off or nothing could be watched (already logged). */
+struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, watch_fn fn, void *data);
+
+/* Stops and frees (asynchronously: the handles close on the loop). NULL is fine. */
+void watch_stop(struct watch *w);
+
+/* For `devinit status`: the mode in use ("events" or "poll") and the watched paths. */
+const char *watch_mode_name(const struct watch *w);
+size_t watch_count(const struct watch *w);
+const char *watch_path(const struct watch *w, size_t i);
+
+#endif

@@ -1,0 +1,376 @@
+#include "steps/pipeline.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "base/exitcodes.h"
+#include "base/log.h"
+#include "init/sigtable.h"
+
+/* The steps in the order they run. A step module adds its line here.
+ * --- step table --- */
+static const struct step_ops *const step_table[STEP_COUNT] = {
+    &step_deps,
+    &step_generate,
+    &step_wait,
+    &step_migrate,
+};
+/* --- end of step table --- */
+
+static const char *const step_names[STEP_COUNT] = {"deps", "generate", "wait", "migrate"};
+
+uint64_t step_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+const char *step_status_name(enum step_status s)
+{
+    switch (s) {
+    case STEP_PENDING: return "pending";
+    case STEP_OK: return "ok";
+    case STEP_WOULD_RUN: return "would-run";
+    case STEP_WARN: return "warn";
+    case STEP_ERROR: return "error";
+    case STEP_SKIPPED: return "skipped";
+    }
+    return "unknown";
+}
+
+static void next_step(struct pipeline *pl);
+
+static void finish(struct pipeline *pl, int code)
+{
+    if (pl->finished)
+        return;
+    pl->finished = true;
+    pl->current = -1;
+    pl->exit_code = code;
+    pl->done(pl, code, pl->data);
+}
+
+/* The exit code of a dry run: the first error's code, else 1 if anything would act. */
+static int dry_run_code(const struct pipeline *pl)
+{
+    bool would = false;
+    for (int i = 0; i < STEP_COUNT; i++) {
+        if (pl->runs[i].status == STEP_ERROR)
+            return pl->runs[i].exit_code;
+        if (pl->runs[i].status == STEP_WOULD_RUN)
+            would = true;
+    }
+    return would ? EXIT_WOULD_RUN : EXIT_READY;
+}
+
+static void __attribute__((format(printf, 2, 0)))
+vset_reason(struct step_run *r, const char *fmt, va_list ap)
+{
+    /* The reason is printed, sent to `status` clients and put in --json: one clean line. */
+    log_vescape(r->reason, sizeof r->reason, fmt, ap);
+}
+
+static void step_end(struct step_run *r)
+{
+    r->elapsed_ms = step_now_ms() - r->started_ms;
+}
+
+void step_checked(struct step_run *r, enum step_status verdict, int exit_code, const char *fmt,
+                  ...)
+{
+    struct pipeline *pl = r->pl;
+    if (r->cancelled || pl->finished)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vset_reason(r, fmt, ap);
+    va_end(ap);
+    r->status = verdict;
+    r->exit_code = (verdict == STEP_ERROR) ? exit_code : 0;
+    const char *name = r->ops->name;
+
+    switch (verdict) {
+    case STEP_WOULD_RUN:
+        if (!pl->dry_run) {
+            log_info(name, "%s", r->reason);
+            r->acted = true;
+            r->ops->act(r);
+            return;
+        }
+        break;
+    case STEP_ERROR:
+        step_end(r);
+        log_error(name, "%s", r->reason);
+        if (!pl->dry_run) {
+            finish(pl, exit_code);
+            return;
+        }
+        break;
+    case STEP_WARN:
+        log_warn(name, "%s", r->reason);
+        break;
+    default:
+        log_debug(name, "%s: %s", step_status_name(verdict), r->reason);
+        break;
+    }
+    step_end(r);
+    next_step(pl);
+}
+
+void step_acted(struct step_run *r, int exit_code, const char *fmt, ...)
+{
+    struct pipeline *pl = r->pl;
+    if (r->cancelled || pl->finished)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vset_reason(r, fmt, ap);
+    va_end(ap);
+    step_end(r);
+    if (exit_code != 0) {
+        r->status = STEP_ERROR;
+        r->exit_code = exit_code;
+        log_error(r->ops->name, "%s", r->reason);
+        finish(pl, exit_code);
+        return;
+    }
+    r->status = STEP_OK;
+    log_info(r->ops->name, "%s", r->reason);
+    next_step(pl);
+}
+
+static void on_step_child_exit(struct child *c, int wstatus, void *data)
+{
+    struct step_run *r = data;
+    struct pipeline *pl = r->pl;
+    r->child_running = false;
+    if (r->cancelled) {
+        finish(pl, EXIT_SIGNAL_BASE + pl->cancel_signo);
+        return;
+    }
+    r->exec_done(r, wstatus);
+}
+
+int step_exec(struct step_run *r, char *const *argv, char *const *envp, const char *dir,
+              void (*done)(struct step_run *r, int wstatus))
+{
+    struct child_opts o = {.argv = argv, .envp = envp, .dir = dir, .capture = r->ops->name};
+    r->exec_done = done;
+    int rc = child_spawn(&r->child, &o, on_step_child_exit, r);
+    if (rc < 0) {
+        log_error(r->ops->name, "cannot start '%s': %s", argv[0], strerror(-rc));
+        return rc;
+    }
+    r->child_running = true;
+    log_debug(r->ops->name, "started '%s' as pid %d", argv[0], (int)r->child.pgid);
+    return 0;
+}
+
+void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
+{
+    char cmd[256] = "";
+    size_t off = 0;
+    for (int i = 0; argv[i] && off < sizeof cmd - 1; i++) {
+        int n = snprintf(cmd + off, sizeof cmd - off, "%s%s", i ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        off += (size_t)n;
+    }
+    char how[320];
+    if (r->child.exec_errno)
+        snprintf(how, sizeof how, "could not be run: %s",
+                 child_exec_error(argv[0], r->child.exec_errno));
+    else if (WIFSIGNALED(wstatus))
+        snprintf(how, sizeof how, "was killed by %s", sigtable_name(WTERMSIG(wstatus)));
+    else
+        snprintf(how, sizeof how, "exited with code %d", exitcode_from_wait_status(wstatus));
+
+    /* The output was streamed as it came; when it was hidden (quiet), show the end of it. */
+    char tail[CHILD_TAIL_LINES * 128];
+    child_tail(&r->child, tail, sizeof tail);
+    if (log_get_level() < LOG_INFO && tail[0]) {
+        char copy[sizeof tail], *save = NULL;
+        memcpy(copy, tail, sizeof copy);
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            log_error(r->ops->name, "| %s", line);
+    }
+    /* The reason quotes the most telling line: the last one that starts with "error"
+     * (Prisma's "error: Error validating: ..."), else the last that mentions one (npm's
+     * "npm error ..."), else the last line (Prisma ends with a version banner, npm with a
+     * log file's path). */
+    const char *last = NULL, *last_error = NULL, *starts_error = NULL;
+    for (const char *line = tail; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (len > 0) {
+            last = line;
+            const char *t = line + strspn(line, " \t");
+            if (strncasecmp(t, "error", 5) == 0)
+                starts_error = line;
+            else if (memmem(line, len, "rror", 4) || memmem(line, len, "RROR", 4))
+                last_error = line;
+        }
+        line += len + (line[len] ? 1 : 0);
+    }
+    if (starts_error)
+        last_error = starts_error;
+    const char *pick = last_error ? last_error : last;
+    if (pick)
+        step_acted(r, EXIT_SOFTWARE, "'%s' %s; %.*s", cmd, how, (int)strcspn(pick, "\n"), pick);
+    else
+        step_acted(r, EXIT_SOFTWARE, "'%s' %s", cmd, how);
+}
+
+static bool needs_failed(const struct pipeline *pl, const struct step_ops *ops)
+{
+    for (int i = 0; i < STEP_COUNT; i++)
+        if ((ops->needs & STEP_BIT(i)) && pl->runs[i].status == STEP_ERROR)
+            return true;
+    return false;
+}
+
+static void next_step(struct pipeline *pl)
+{
+    while (!pl->finished) {
+        int i = ++pl->current;
+        if (i >= STEP_COUNT) {
+            finish(pl, pl->dry_run ? dry_run_code(pl) : 0);
+            return;
+        }
+        struct step_run *r = &pl->runs[i];
+        r->started_ms = step_now_ms();
+        if (!r->ops) {
+            r->status = STEP_SKIPPED;
+            snprintf(r->reason, sizeof r->reason, "not built into this devinit");
+            continue;
+        }
+        if (!(pl->steps & STEP_BIT(i))) {
+            r->status = STEP_SKIPPED;
+            snprintf(r->reason, sizeof r->reason, "skipped on the command line");
+            continue;
+        }
+        if (needs_failed(pl, r->ops)) {
+            r->status = STEP_SKIPPED;
+            snprintf(r->reason, sizeof r->reason, "a step it needs did not succeed");
+            continue;
+        }
+        log_debug(r->ops->name, "checking");
+        r->ops->check(r);
+        return; /* step_checked/step_acted continue the walk */
+    }
+}
+
+void pipeline_start(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
+                    bool dry_run, void (*done)(struct pipeline *, int, void *), void *data)
+{
+    pipeline_start_steps(pl, loop, cfg, STEP_ALL, dry_run, done, data);
+}
+
+bool pipeline_acted(const struct pipeline *pl)
+{
+    for (int i = 0; i < STEP_COUNT; i++)
+        if (pl->runs[i].acted)
+            return true;
+    return false;
+}
+
+void pipeline_start_steps(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
+                          unsigned mask, bool dry_run,
+                          void (*done)(struct pipeline *, int, void *), void *data)
+{
+    pipeline_free(pl);
+    memset(pl, 0, sizeof *pl);
+    pl->steps = cfg->steps & mask;
+    pl->loop = loop;
+    pl->cfg = cfg;
+    pl->dry_run = dry_run;
+    pl->done = done;
+    pl->data = data;
+    pl->current = -1;
+    for (int i = 0; i < STEP_COUNT; i++) {
+        struct step_run *r = &pl->runs[i];
+        r->ops = step_table[i];
+        r->loop = loop;
+        r->cfg = cfg;
+        r->dry_run = dry_run;
+        r->pl = pl;
+    }
+    next_step(pl);
+}
+
+void pipeline_cancel(struct pipeline *pl, int signo)
+{
+    if (pl->finished || pl->cancel_signo)
+        return;
+    pl->cancel_signo = signo;
+    int i = pl->current;
+    if (i < 0 || i >= STEP_COUNT) {
+        finish(pl, EXIT_SIGNAL_BASE + signo);
+        return;
+    }
+    struct step_run *r = &pl->runs[i];
+    r->cancelled = true;
+    log_info(r->ops->name, "stopping on %s", sigtable_name(signo));
+    if (r->ops->cancel)
+        r->ops->cancel(r);
+    if (r->child_running) {
+        /* on_step_child_exit finishes once the step's process group is gone. */
+        child_stop(&r->child, signo, pl->cfg->app.stop_timeout_ms);
+        return;
+    }
+    finish(pl, EXIT_SIGNAL_BASE + signo);
+}
+
+void pipeline_json(const struct pipeline *pl, struct jsonw *w)
+{
+    jsonw_object_begin(w);
+    jsonw_key(w, "ready");
+    jsonw_bool(w, pl->finished && pl->exit_code == 0);
+    jsonw_key(w, "steps");
+    jsonw_object_begin(w);
+    for (int i = 0; i < STEP_COUNT; i++) {
+        const struct step_run *r = &pl->runs[i];
+        jsonw_key(w, step_names[i]);
+        jsonw_object_begin(w);
+        jsonw_key(w, "status");
+        jsonw_string(w, step_status_name(r->status));
+        jsonw_key(w, "reason");
+        jsonw_string(w, r->reason);
+        jsonw_key(w, "elapsed_ms");
+        jsonw_int(w, (int64_t)r->elapsed_ms);
+        if (r->ops && r->ops->json && r->status != STEP_SKIPPED && r->status != STEP_PENDING)
+            r->ops->json((struct step_run *)r, w);
+        jsonw_object_end(w);
+    }
+    jsonw_object_end(w);
+    jsonw_object_end(w);
+}
+
+void pipeline_print(const struct pipeline *pl)
+{
+    for (int i = 0; i < STEP_COUNT; i++) {
+        const struct step_run *r = &pl->runs[i];
+        printf("%-9s %-10s %s\n", step_names[i], step_status_name(r->status), r->reason);
+    }
+    printf("%s\n", pl->exit_code == EXIT_READY      ? "ready"
+                   : pl->exit_code == EXIT_WOULD_RUN ? "not ready: some step would act"
+                                                     : "not ready");
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+    for (int i = 0; i < STEP_COUNT; i++) {
+        struct step_run *r = &pl->runs[i];
+        if (r->ops && r->ops->cleanup)
+            r->ops->cleanup(r);
+        r->ops = NULL; /* idempotent: cleanup runs once */
+        r->priv = NULL;
+        if (!r->child_running)
+            child_release(&r->child);
+    }
+}
