@@ -1,22 +1,22 @@
 /* devinit: prepare a Node.js + Prisma dev container, then run the app as its init.
- * This file only turns the command line and environment into a configuration and hands it
- * to the init (lib/init/init.c); every piece of work lives in lib/. */
-#include <errno.h>
+ * This file reads as a table of contents: signals first, then the command line and the
+ * configuration, then one of three paths: ask the running instance (sync, status, health),
+ * or run the init (the start-up steps and the app, or the dry run). Every piece of work
+ * lives in lib/. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 #include <openssl/opensslv.h>
 #include <uv.h>
 
+#include "base/exitcodes.h"
+#include "base/log.h"
 #include "config/cli.h"
 #include "config/config.h"
 #include "init/control.h"
-#include "base/exitcodes.h"
 #include "init/init.h"
-#include "base/log.h"
-#include "init/supervisor.h"
 
 extern char **environ;
 
@@ -34,71 +34,9 @@ static void print_version(void)
 #endif
 }
 
-/* defaults < INI file < DEVINIT_* environment < flags. */
-static int configure(struct config *cfg, const struct cli *cli, char *err, size_t errlen)
+static enum init_mode mode_of(enum cli_command cmd)
 {
-    config_init(cfg);
-    const char *path = cli->config_path;
-    bool must_exist = true;
-    if (!path)
-        path = getenv("DEVINIT_CONFIG");
-    if (!path || !*path) {
-        path = "devinit.ini";
-        must_exist = false;
-    }
-    int rc = config_load_file(cfg, path, must_exist, err, errlen);
-    /* Only the default ./devinit.ini may be absent; a file that was named must exist. */
-    if (rc < 0 && !(rc == -ENOENT && !must_exist))
-        return rc;
-    if ((rc = config_load_env(cfg, environ, err, errlen)) < 0)
-        return rc;
-    if (cli->stop_timeout_ms >= 0)
-        cfg->app.stop_timeout_ms = (uint64_t)cli->stop_timeout_ms;
-    cfg->steps = (cli->only_set ? cli->only : STEP_ALL) & ~cli->skip;
-    int level = (int)cfg->log.level + cli->verbosity;
-    if (level < LOG_ERROR)
-        level = LOG_ERROR;
-    if (level > LOG_DEBUG)
-        level = LOG_DEBUG;
-    cfg->log.level = (enum log_level)level;
-    return 0;
-}
-
-/* `devinit sync|status|health` talk to the running PID 1. Returns its answer's exit code, or
- * -1 when `sync` should do the work here because no instance runs. */
-static int ask_running_instance(const struct config *cfg, const struct cli *cli)
-{
-    static const struct {
-        enum cli_command cmd;
-        const char *word;
-        int timeout_ms;
-    } calls[] = {{CLI_SYNC, "sync", 30 * 60 * 1000},
-                 {CLI_STATUS, "status", 20000},
-                 {CLI_HEALTH, "health", 10000}};
-    size_t i = 0;
-    while (calls[i].cmd != cli->command)
-        i++;
-    const char *path = cfg->control.socket;
-    /* A Ctrl-C ends the wait (not the sync it asked for), even as PID 1. */
-    const struct control_cancel cancel = {supervisor_signal_fd(), supervisor_client_stop};
-    int rc = *path ? control_call(path, calls[i].word, cli->json, calls[i].timeout_ms, &cancel)
-                   : -ENOENT;
-    if (rc >= 0)
-        return rc;
-    if (rc == -ETIMEDOUT)
-        return EXIT_UNAVAILABLE;
-    if (cli->command == CLI_SYNC) {
-        log_info(NULL, "no running devinit answers at '%s' (%s): running the steps here", path,
-                 strerror(-rc));
-        return -1;
-    }
-    if (cli->command == CLI_HEALTH) {
-        printf("unhealthy: no running devinit answers at '%s'\n", path);
-        return 1;
-    }
-    log_error(NULL, "no running devinit answers at '%s': %s; is this the container it runs in "
-              "([control] socket)?", path, strerror(-rc));
-    return EXIT_UNAVAILABLE;
+    return cmd == CLI_CHECK ? INIT_CHECK : cmd == CLI_SYNC ? INIT_SYNC : INIT_RUN;
 }
 
 int main(int argc, char **argv)
@@ -124,7 +62,7 @@ int main(int argc, char **argv)
     }
 
     struct config cfg;
-    if (configure(&cfg, &cli, err, sizeof err) < 0) {
+    if (config_resolve(&cfg, &cli, environ, err, sizeof err) < 0) {
         log_error(NULL, "%s", err);
         config_free(&cfg);
         return EXIT_CONFIG;
@@ -133,15 +71,9 @@ int main(int argc, char **argv)
 
     int code = -1;
     if (cli.command == CLI_SYNC || cli.command == CLI_STATUS || cli.command == CLI_HEALTH)
-        code = ask_running_instance(&cfg, &cli);
+        code = control_ask(cfg.control.socket, cli_command_name(cli.command), cli.json);
     if (code < 0) {
-        struct init_opts opts = {
-            .mode = cli.command == CLI_CHECK ? INIT_CHECK
-                    : cli.command == CLI_SYNC ? INIT_SYNC
-                                              : INIT_RUN,
-            .argv = cli.argv,
-            .json = cli.json,
-        };
+        struct init_opts opts = {.mode = mode_of(cli.command), .argv = cli.argv, .json = cli.json};
         code = init_run(loop, &cfg, &opts);
     }
     config_free(&cfg);

@@ -8,6 +8,8 @@
 
 #include <openssl/evp.h>
 
+#include "base/file.h"
+
 int hash_begin(struct hash *h)
 {
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
@@ -31,33 +33,25 @@ void hash_update_str(struct hash *h, const char *s)
     hash_update(h, s ? s : "", strlen(s ? s : "") + 1);
 }
 
-int hash_update_file(struct hash *h, const char *path)
+static void hash_piece(void *data, const void *buf, size_t len)
 {
-    /* O_NONBLOCK: a FIFO in place of a file must not hang the loop (it reads as empty). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        if (errno == ENOENT || errno == ENOTDIR) {
-            /* Absent is a state of its own, distinct from an empty file. */
-            hash_update(h, "\0absent\0", 8);
-            return 0;
-        }
-        return -errno;
+    hash_update(data, buf, len);
+}
+
+int hash_update_file(struct hash *h, const char *path, uint64_t max)
+{
+    struct stat st;
+    int fd = file_open(AT_FDCWD, path, 0, &st);
+    if (fd == -ENOENT) {
+        /* Absent is a state of its own, distinct from an empty file. */
+        hash_update(h, "\0absent\0", 8);
+        return 0;
     }
-    char buf[65536];
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n == 0)
-            break;
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int err = -errno;
-            close(fd);
-            return err;
-        }
-        hash_update(h, buf, (size_t)n);
-    }
-    close(fd);
+    if (fd < 0)
+        return fd;
+    int rc = file_stream(fd, max, hash_piece, h);
+    if (rc < 0)
+        return rc;
     hash_update(h, "\0eof\0", 5);
     return 0;
 }
@@ -94,13 +88,13 @@ int hash_buffer_hex(const void *data, size_t len, char hex[HASH_HEX_LEN + 1])
     return 0;
 }
 
-int hash_file_hex(const char *path, char hex[HASH_HEX_LEN + 1])
+int hash_file_hex(const char *path, uint64_t max, char hex[HASH_HEX_LEN + 1])
 {
     struct hash h;
     int rc = hash_begin(&h);
     if (rc < 0)
         return rc;
-    rc = hash_update_file(&h, path);
+    rc = hash_update_file(&h, path, max);
     if (rc < 0) {
         hash_abort(&h);
         return rc;

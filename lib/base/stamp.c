@@ -4,9 +4,12 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "base/file.h"
 
 /* A stamp is a few hundred bytes; anything larger is not ours. */
 #define STAMP_FILE_MAX (STAMP_MAX_FIELDS * (STAMP_KEY_MAX + STAMP_VALUE_MAX) + 4096)
@@ -124,31 +127,17 @@ size_t stamp_format(const struct stamp *s, const char *comment, char *buf, size_
 int stamp_read(const char *path, struct stamp *s)
 {
     stamp_init(s);
-    /* O_NONBLOCK: a FIFO in place of the stamp must not hang the loop. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return (errno == ENOENT || errno == ENOTDIR) ? -ENOENT : -errno;
-    char buf[STAMP_FILE_MAX + 1];
-    size_t len = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf + len, sizeof buf - len);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            int err = -errno;
-            close(fd);
-            return err;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-        if (len == sizeof buf) {
-            close(fd);
-            return -EINVAL;
-        }
-    }
-    close(fd);
-    return stamp_parse(buf, len, s);
+    /* Never through a link: the stamp sits in node_modules, which the app's user owns. */
+    char *buf;
+    size_t len;
+    int rc = file_read(AT_FDCWD, path, FILE_NOFOLLOW, STAMP_FILE_MAX, &buf, &len);
+    if (rc == -EFBIG || rc == -EINVAL || rc == -ELOOP || rc == -EISDIR)
+        return -EINVAL; /* not a stamp */
+    if (rc < 0)
+        return rc;
+    rc = stamp_parse(buf, len, s);
+    free(buf);
+    return rc;
 }
 
 /* Splits path into its directory ("." for a bare name) and base name. */

@@ -5,16 +5,44 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "config/config.h"
+#include "steps/table.h"
 
-static const char *const step_names[STEP_COUNT] = {"deps", "generate", "wait", "migrate"};
+
+static const struct {
+    const char *word;
+    enum cli_command cmd;
+} subcommands[] = {
+    {"check", CLI_CHECK}, {"sync", CLI_SYNC}, {"status", CLI_STATUS}, {"health", CLI_HEALTH}};
+
+const char *cli_command_name(enum cli_command cmd)
+{
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (subcommands[i].cmd == cmd)
+            return subcommands[i].word;
+    return NULL;
+}
+
+/* "deps, generate, wait, migrate": every step's name, for messages. */
+static const char *step_list(void)
+{
+    static char buf[128];
+    if (!buf[0]) {
+        struct strbuf sb;
+        strbuf_init(&sb, buf, sizeof buf);
+        for (int i = 0; i < STEP_COUNT; i++)
+            strbuf_addf(&sb, "%s%s", i ? ", " : "", step_name(i));
+    }
+    return buf;
+}
 
 int cli_parse_steps(const char *list, unsigned *bits, char *err, size_t errlen)
 {
     *bits = 0;
     const char *p = list;
     if (!*p) {
-        snprintf(err, errlen, "empty step list: name steps among deps, generate, wait, migrate, all");
+        snprintf(err, errlen, "empty step list: name steps among %s, or all", step_list());
         return -EINVAL;
     }
     while (*p) {
@@ -25,15 +53,14 @@ int cli_parse_steps(const char *list, unsigned *bits, char *err, size_t errlen)
             *bits |= STEP_ALL;
             found = true;
         }
-        for (int i = 0; i < STEP_COUNT && !found; i++) {
-            if (strlen(step_names[i]) == len && strncmp(p, step_names[i], len) == 0) {
-                *bits |= STEP_BIT(i);
-                found = true;
-            }
+        int id = found ? -1 : step_lookup(p, len);
+        if (id >= 0) {
+            *bits |= STEP_BIT(id);
+            found = true;
         }
         if (!found) {
-            snprintf(err, errlen, "unknown step '%.*s': use deps, generate, wait, migrate or all",
-                     (int)len, p);
+            snprintf(err, errlen, "unknown step '%.*s': use %s or all", (int)len, p,
+                     step_list());
             return -EINVAL;
         }
         p += len;
@@ -82,15 +109,10 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
                 snprintf(err, errlen, "unexpected argument '%s'", a);
                 return -EINVAL;
             }
-            static const struct {
-                const char *word;
-                enum cli_command cmd;
-            } subs[] = {{"check", CLI_CHECK}, {"sync", CLI_SYNC}, {"status", CLI_STATUS},
-                        {"health", CLI_HEALTH}};
             bool matched = false;
-            for (size_t s = 0; s < sizeof subs / sizeof subs[0]; s++) {
-                if (strcmp(a, subs[s].word) == 0) {
-                    cli->command = subs[s].cmd;
+            for (size_t s = 0; s < sizeof subcommands / sizeof subcommands[0]; s++) {
+                if (strcmp(a, subcommands[s].word) == 0) {
+                    cli->command = subcommands[s].cmd;
                     matched = true;
                 }
             }
@@ -180,9 +202,11 @@ void cli_usage(void)
           "       devinit [OPTIONS] check [--json]           run every check, change nothing\n"
           "       devinit --help | --version\n"
           "\n"
-          "steps, in order: deps (install packages), generate (prisma generate),\n"
-          "                 wait (database and services ready), migrate (migration status/deploy)\n"
-          "\n"
+          "steps, in order:\n",
+          stdout);
+    for (int i = 0; i < STEP_COUNT; i++)
+        printf("  %-23s %s\n", step_name(i), step_summary(i));
+    fputs("\n"
           "options:\n"
           "  --config FILE           configuration file (default ./devinit.ini, or $DEVINIT_CONFIG)\n"
           "  --skip=STEP[,STEP]      skip these steps; --skip=all makes devinit a plain init\n"

@@ -28,6 +28,9 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen);
 /* Parses "deps,generate", "all" into STEP_BIT()s. 0 or -EINVAL naming the bad word. */
 int cli_parse_steps(const char *list, unsigned *bits, char *err, size_t errlen);
 
+/* The subcommand's word ("check", "sync", "status", "health"), or NULL for the others. */
+const char *cli_command_name(enum cli_command cmd);
+
 /* Writes the --help text to stdout. */
 void cli_usage(void);
 

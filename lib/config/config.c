@@ -15,8 +15,9 @@
 
 #include <ini.h>
 
-#include "db/dburl.h"
 #include "base/log.h"
+#include "config/cli.h"
+#include "db/dburl.h"
 
 enum key_type { T_STRING, T_ENUM, T_DURATION, T_BOOL };
 
@@ -545,6 +546,42 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
         if (rc < 0)
             return rc;
     }
+    return 0;
+}
+
+/* The value of name in envp, or NULL. */
+static const char *env_value(char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (char *const *e = envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+int config_resolve(struct config *c, const struct cli *cli, char *const *envp, char *err,
+                   size_t errlen)
+{
+    config_init(c);
+    const char *path = cli->config_path;
+    bool must_exist = true;
+    if (!path)
+        path = env_value(envp, "DEVINIT_CONFIG");
+    if (!path || !*path) {
+        path = "devinit.ini";
+        must_exist = false;
+    }
+    int rc = config_load_file(c, path, must_exist, err, errlen);
+    /* Only the default ./devinit.ini may be absent; a file that was named must exist. */
+    if (rc < 0 && !(rc == -ENOENT && !must_exist))
+        return rc;
+    if ((rc = config_load_env(c, envp, err, errlen)) < 0)
+        return rc;
+    if (cli->stop_timeout_ms >= 0)
+        c->app.stop_timeout_ms = (uint64_t)cli->stop_timeout_ms;
+    c->steps = (cli->only_set ? cli->only : STEP_ALL) & ~cli->skip;
+    int level = (int)c->log.level + cli->verbosity;
+    c->log.level = (enum log_level)(level < LOG_ERROR ? LOG_ERROR : level > LOG_DEBUG ? LOG_DEBUG : level);
     return 0;
 }
 

@@ -15,10 +15,7 @@
 #include <stdio.h>
 
 #include "base/log.h"
-
-enum step_id { STEP_DEPS = 0, STEP_GENERATE, STEP_WAIT, STEP_MIGRATE, STEP_COUNT };
-#define STEP_BIT(id) (1u << (id))
-#define STEP_ALL ((1u << STEP_COUNT) - 1)
+#include "steps/table.h"
 
 enum step_mode { MODE_AUTO = 0, MODE_ALWAYS, MODE_OFF };
 enum migrate_mode { MIGRATE_CHECK = 0, MIGRATE_DEPLOY, MIGRATE_OFF };
@@ -103,6 +100,16 @@ int config_load_stream(struct config *c, FILE *f, const char *path, char *err, s
 /* Applies every DEVINIT_<SECTION>_<KEY> variable of envp (DEVINIT_CONFIG excepted). An
  * unknown DEVINIT_ variable is only warned about: environments are shared with other tools. */
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen);
+
+struct cli;
+
+/* The whole configuration, by precedence: built-in defaults < the INI file (cli->config_path,
+ * else DEVINIT_CONFIG of envp, else ./devinit.ini when it exists) < the DEVINIT_* variables of
+ * envp < the command line's flags (--stop-timeout, --skip/--only, -v/-q). c need not be
+ * initialised; free it with config_free() whatever the result. 0, or -errno with a one-line
+ * message in err (the caller exits EXIT_CONFIG). */
+int config_resolve(struct config *c, const struct cli *cli, char *const *envp, char *err,
+                   size_t errlen);
 
 /* Parses "5", "5s", "250ms", "2m" into milliseconds. 0 or -EINVAL. */
 int config_parse_duration(const char *text, uint64_t *ms);

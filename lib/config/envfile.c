@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
+
 #define ENVFILE_MAX (1024 * 1024)
 
 static bool is_blank(char c)
@@ -149,42 +151,11 @@ int envfile_lookup(const char *dir, const char *key, char **value, const char **
                      dir && *dir && dir[strlen(dir) - 1] != '/' ? "/" : "");
     if (n < 0 || (size_t)n >= sizeof path)
         return -ENAMETOOLONG;
-    /* O_NONBLOCK: a FIFO in place of .env must not hang the loop (it reads as empty). */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0)
-        return errno == ENOENT || errno == ENOTDIR ? -ENOENT : -errno;
-
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = -errno;
-        close(fd);
-        return e;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > ENVFILE_MAX) {
-        close(fd);
-        return S_ISREG(st.st_mode) ? -EFBIG : -EINVAL;
-    }
-    char *buf = malloc((size_t)st.st_size + 1);
-    if (!buf) {
-        close(fd);
-        return -ENOMEM;
-    }
-    size_t got = 0;
-    while (got < (size_t)st.st_size) {
-        ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = -errno;
-            free(buf);
-            close(fd);
-            return e;
-        }
-        if (r == 0)
-            break;
-        got += (size_t)r;
-    }
-    close(fd);
+    char *buf;
+    size_t got;
+    int rc = file_read(AT_FDCWD, path, 0, ENVFILE_MAX, &buf, &got);
+    if (rc < 0)
+        return rc;
     int r = envfile_parse_get(buf, got, key, value);
     free(buf);
     if (r == 0 && from)

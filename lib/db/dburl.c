@@ -209,38 +209,33 @@ static bool bad_host_char(char c)
     return (unsigned char)c <= ' ' || strchr("#/:<>?@[\\]^|", c) != NULL || c == 0x7f;
 }
 
-static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
+/* The URL without the surrounding blanks the URL standard strips (a .env value often ends
+ * with '\r'), checked for its scheme and for an encoded NUL. Sets *rest to what follows
+ * "://" and *len to the trimmed length. */
+static int parse_scheme(const char **url, size_t *len, const char **rest, char *err, size_t errlen)
 {
-    /* The URL standard strips surrounding spaces and control characters (a .env value often
-     * ends with '\r'), and ignores tabs and newlines inside. */
-    while (*url && (unsigned char)*url <= ' ')
-        url++;
-    size_t len = strlen(url);
-    while (len && (unsigned char)url[len - 1] <= ' ')
-        len--;
-    if (!len) {
+    const char *s = *url;
+    while (*s && (unsigned char)*s <= ' ')
+        s++;
+    size_t n = strlen(s);
+    while (n && (unsigned char)s[n - 1] <= ' ')
+        n--;
+    if (!n) {
         set_err(err, errlen,
                 "database url is empty: set it to postgresql://USER:PASSWORD@HOST:PORT/DATABASE");
         return -EINVAL;
     }
-
-    u->storage_cap = 2 * len + 64;
-    u->storage = malloc(u->storage_cap);
-    if (!u->storage)
-        return -ENOMEM;
-    u->storage_len = 0;
-
     const char *sep = NULL;
-    for (size_t i = 0; i + 2 < len; i++) {
-        if (url[i] == ':' && url[i + 1] == '/' && url[i + 2] == '/') {
-            sep = url + i;
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+            sep = s + i;
             break;
         }
-        if (!isalnum((unsigned char)url[i]) && url[i] != '+' && url[i] != '-' && url[i] != '.')
+        if (!isalnum((unsigned char)s[i]) && s[i] != '+' && s[i] != '-' && s[i] != '.')
             break;
     }
-    if (!sep || !((sep - url == 10 && !strncasecmp(url, "postgresql", 10)) ||
-                  (sep - url == 8 && !strncasecmp(url, "postgres", 8)))) {
+    if (!sep || !((sep - s == 10 && !strncasecmp(s, "postgresql", 10)) ||
+                  (sep - s == 8 && !strncasecmp(s, "postgres", 8)))) {
         set_err(err, errlen,
                 "database url must start with 'postgresql://' or 'postgres://' "
                 "(the PostgreSQL form Prisma uses)");
@@ -248,42 +243,50 @@ static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
     }
     /* Every part becomes a C string for libpq: a decoded NUL would silently cut a password
      * short, or turn a host into "" and so localhost (found by fuzzing). */
-    for (size_t i = 0; i + 2 < len; i++) {
-        if (url[i] == '%' && url[i + 1] == '0' && url[i + 2] == '0') {
+    for (size_t i = 0; i + 2 < n; i++) {
+        if (s[i] == '%' && s[i + 1] == '0' && s[i + 2] == '0') {
             set_err(err, errlen,
                     "database url holds '%%00', an encoded NUL byte no PostgreSQL name or "
                     "password can contain: remove it");
             return -EINVAL;
         }
     }
+    *url = s;
+    *len = n;
+    *rest = sep + 3;
+    return 0;
+}
 
-    const char *p = sep + 3, *end = url + len;
-    /* Authority ends at the first '/', '?' or '#'; the userinfo ends at its last '@', as in
-     * the URL standard, so an unencoded '@' in a password still works as it does in Prisma. */
-    const char *auth_end = p;
-    while (auth_end < end && *auth_end != '/' && *auth_end != '?' && *auth_end != '#')
-        auth_end++;
+/* user[:password]@, decoded, when the authority [p, auth_end) has an '@'. The userinfo ends
+ * at its last '@', as in the URL standard, so an unencoded '@' in a password still works as
+ * it does in Prisma. Moves *p past it. */
+static void parse_userinfo(struct dburl *u, const char **p, const char *auth_end)
+{
     const char *at = NULL;
-    for (const char *q = p; q < auth_end; q++)
+    for (const char *q = *p; q < auth_end; q++)
         if (*q == '@')
             at = q;
-
     u->user = "";
     u->password = "";
     u->password_raw = "";
-    if (at) {
-        const char *colon = memchr(p, ':', (size_t)(at - p));
-        struct span us = {p, (size_t)((colon ? colon : at) - p)};
-        u->user = put_decoded(u, us, false);
-        if (colon) {
-            struct span ps = {colon + 1, (size_t)(at - colon - 1)};
-            u->password_raw = put_raw(u, ps);
-            u->password = put_decoded(u, ps, false);
-        }
-        p = at + 1;
+    if (!at)
+        return;
+    const char *colon = memchr(*p, ':', (size_t)(at - *p));
+    struct span us = {*p, (size_t)((colon ? colon : at) - *p)};
+    u->user = put_decoded(u, us, false);
+    if (colon) {
+        struct span ps = {colon + 1, (size_t)(at - colon - 1)};
+        u->password_raw = put_raw(u, ps);
+        u->password = put_decoded(u, ps, false);
     }
+    *p = at + 1;
+}
 
-    /* host[:port] or [v6][:port] */
+/* host[:port] or [v6][:port] in [p, auth_end): the decoded host into *host, the port into
+ * u->port (default 5432). */
+static int parse_host_port(struct dburl *u, const char *p, const char *auth_end,
+                           const char **host, char *err, size_t errlen)
+{
     struct span hs, port = {NULL, 0};
     bool bracketed = false;
     if (p < auth_end && *p == '[') {
@@ -307,10 +310,10 @@ static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
     if (p < auth_end && *p == ':')
         port = (struct span){p + 1, (size_t)(auth_end - p - 1)};
 
-    const char *host = put_decoded(u, hs, false);
+    *host = put_decoded(u, hs, false);
     if (bracketed) {
         unsigned char buf[16];
-        if (inet_pton(AF_INET6, host, buf) != 1) {
+        if (inet_pton(AF_INET6, *host, buf) != 1) {
             set_err(err, errlen,
                     "database url host: the bracketed part is not a valid IPv6 address "
                     "(zone ids like %%eth0 are not supported)");
@@ -328,47 +331,127 @@ static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
     }
 
     u->port = "5432";
-    if (port.n) {
-        char tmp[8];
-        uint64_t v;
-        bool ok = port.n < sizeof tmp;
-        if (ok) {
-            memcpy(tmp, port.p, port.n);
-            tmp[port.n] = '\0';
-            ok = tmp[0] != '+' && parse_uint(tmp, UINT16_MAX, &v) && v > 0;
-        }
-        if (!ok) {
-            /* The text is not quoted: when a password holds an unencoded '/', what looks like
-             * the port is part of the password. */
-            set_err(err, errlen,
-                    "database url port is not a number from 1 to 65535; a password with '/', "
-                    "'?', '#' or '@' must be percent-encoded");
-            return -EINVAL;
-        }
-        snprintf(tmp, sizeof tmp, "%u", (unsigned)v);
-        u->port = put_raw(u, (struct span){tmp, strlen(tmp)});
+    if (!port.n)
+        return 0;
+    char tmp[8];
+    uint64_t v;
+    bool ok = port.n < sizeof tmp;
+    if (ok) {
+        memcpy(tmp, port.p, port.n);
+        tmp[port.n] = '\0';
+        ok = tmp[0] != '+' && parse_uint(tmp, UINT16_MAX, &v) && v > 0;
     }
+    if (!ok) {
+        /* The text is not quoted: when a password holds an unencoded '/', what looks like
+         * the port is part of the password. */
+        set_err(err, errlen,
+                "database url port is not a number from 1 to 65535; a password with '/', "
+                "'?', '#' or '@' must be percent-encoded");
+        return -EINVAL;
+    }
+    snprintf(tmp, sizeof tmp, "%u", (unsigned)v);
+    u->port = put_raw(u, (struct span){tmp, strlen(tmp)});
+    return 0;
+}
 
-    /* Path: the first segment is the database; no path at all means "postgres" (Prisma's
-     * dbname()), "/" means an empty name (the server then uses the user's name). */
+/* The path's first segment is the database; no path at all means "postgres" (Prisma's
+ * dbname()), "/" means an empty name (the server then uses the user's name). */
+static void parse_database(struct dburl *u, const char *path, const char *path_end)
+{
     u->dbname = "postgres";
-    const char *qs = memchr(auth_end, '?', (size_t)(end - auth_end));
-    const char *hash = memchr(auth_end, '#', (size_t)(end - auth_end));
-    if (hash && qs && hash < qs)
-        qs = NULL;
-    const char *path_end = qs ? qs : hash ? hash : end;
-    if (auth_end < path_end && *auth_end == '/') {
-        const char *seg = auth_end + 1;
+    if (path < path_end && *path == '/') {
+        const char *seg = path + 1;
         const char *slash = memchr(seg, '/', (size_t)(path_end - seg));
         u->dbname =
             put_decoded(u, (struct span){seg, (size_t)((slash ? slash : path_end) - seg)}, false);
     }
+}
 
+/* The libpq keywords of a parsed URL: where to connect, who, and the query's parameters. */
+static void add_connection(struct dburl *u, const struct query *q)
+{
+    add(u, "host", u->host);
+    add(u, "port", u->port);
+    if (*u->user)
+        add(u, "user", u->user);
+    if (*u->password)
+        add(u, "password", u->password);
+    if (*u->dbname)
+        add(u, "dbname", u->dbname);
+    if (q->connect_timeout)
+        add(u, "connect_timeout", q->connect_timeout);
+    if (q->application_name)
+        add(u, "application_name", q->application_name);
+    if (q->options)
+        add(u, "options", q->options);
+    if (q->channel_binding) {
+        /* Prisma falls back to prefer for a value it does not know; libpq would refuse it. */
+        const char *cb = q->channel_binding;
+        if (strcmp(cb, "disable") && strcmp(cb, "prefer") && strcmp(cb, "require"))
+            cb = "prefer";
+        add(u, "channel_binding", cb);
+    }
+}
+
+/* TLS, from Prisma's sslmode/sslaccept/sslcert/sslidentity to libpq's keywords. */
+static void add_tls(struct dburl *u, const struct query *q)
+{
+    bool strict = false;
+    if (q->sslaccept)
+        strict = strcmp(q->sslaccept, "accept_invalid_certs") != 0; /* unknown: strict */
+    if (q->sslmode) {
+        const char *m = q->sslmode;
+        if (!strcmp(m, "require")) {
+            m = strict ? "verify-full" : "require";
+        } else if (strcmp(m, "disable") && strcmp(m, "prefer")) {
+            snprintf(u->warning, sizeof u->warning,
+                     "database url sslmode '%.40s' is not one Prisma knows (disable, prefer, "
+                     "require): using 'prefer', as Prisma does",
+                     m);
+            m = "prefer";
+        }
+        add(u, "sslmode", m);
+    }
+    if (q->sslcert)
+        add(u, "sslrootcert", q->sslcert);
+    if (q->sslidentity)
+        snprintf(u->warning, sizeof u->warning,
+                 "database url parameter 'sslidentity' (a PKCS#12 client identity) has no "
+                 "libpq form and is ignored: convert it to PEM and use a service file, or "
+                 "drop it");
+}
+
+static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
+{
+    size_t len;
+    const char *p;
+    int r = parse_scheme(&url, &len, &p, err, errlen);
+    if (r)
+        return r;
+    u->storage_cap = 2 * len + 64;
+    u->storage = malloc(u->storage_cap);
+    if (!u->storage)
+        return -ENOMEM;
+    u->storage_len = 0;
+
+    /* The authority ends at the first '/', '?' or '#'. */
+    const char *end = url + len, *auth_end = p;
+    while (auth_end < end && *auth_end != '/' && *auth_end != '?' && *auth_end != '#')
+        auth_end++;
+    parse_userinfo(u, &p, auth_end);
+    const char *host;
+    if ((r = parse_host_port(u, p, auth_end, &host, err, errlen)))
+        return r;
+
+    const char *qs = memchr(auth_end, '?', (size_t)(end - auth_end));
+    const char *hash = memchr(auth_end, '#', (size_t)(end - auth_end));
+    if (hash && qs && hash < qs)
+        qs = NULL;
+    parse_database(u, auth_end, qs ? qs : hash ? hash : end);
     struct query q = {0};
     if (qs) {
         const char *qend = hash && hash > qs ? hash : end;
-        int r = parse_query(u, (struct span){qs + 1, (size_t)(qend - qs - 1)}, &q, err, errlen);
-        if (r)
+        if ((r = parse_query(u, (struct span){qs + 1, (size_t)(qend - qs - 1)}, &q, err, errlen)))
             return r;
     }
 
@@ -381,52 +464,8 @@ static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
     u->host_is_socket = host[0] == '/';
     u->host_is_ip = !u->host_is_socket && is_ip_literal(host);
     u->schema = q.schema ? q.schema : "public";
-
-    add(u, "host", u->host);
-    add(u, "port", u->port);
-    if (*u->user)
-        add(u, "user", u->user);
-    if (*u->password)
-        add(u, "password", u->password);
-    if (*u->dbname)
-        add(u, "dbname", u->dbname);
-    if (q.connect_timeout)
-        add(u, "connect_timeout", q.connect_timeout);
-    if (q.application_name)
-        add(u, "application_name", q.application_name);
-    if (q.options)
-        add(u, "options", q.options);
-    if (q.channel_binding) {
-        /* Prisma falls back to prefer for a value it does not know; libpq would refuse it. */
-        const char *cb = q.channel_binding;
-        if (strcmp(cb, "disable") && strcmp(cb, "prefer") && strcmp(cb, "require"))
-            cb = "prefer";
-        add(u, "channel_binding", cb);
-    }
-
-    bool strict = false;
-    if (q.sslaccept)
-        strict = strcmp(q.sslaccept, "accept_invalid_certs") != 0; /* unknown: strict */
-    if (q.sslmode) {
-        const char *m = q.sslmode;
-        if (!strcmp(m, "require")) {
-            m = strict ? "verify-full" : "require";
-        } else if (strcmp(m, "disable") && strcmp(m, "prefer")) {
-            snprintf(u->warning, sizeof u->warning,
-                     "database url sslmode '%.40s' is not one Prisma knows (disable, prefer, "
-                     "require): using 'prefer', as Prisma does",
-                     m);
-            m = "prefer";
-        }
-        add(u, "sslmode", m);
-    }
-    if (q.sslcert)
-        add(u, "sslrootcert", q.sslcert);
-    if (q.sslidentity)
-        snprintf(u->warning, sizeof u->warning,
-                 "database url parameter 'sslidentity' (a PKCS#12 client identity) has no "
-                 "libpq form and is ignored: convert it to PEM and use a service file, or "
-                 "drop it");
+    add_connection(u, &q);
+    add_tls(u, &q);
     return 0;
 }
 

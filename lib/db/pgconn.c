@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/clock.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
 
@@ -712,7 +713,7 @@ int pgconn_query(struct pgconn *c, const char *sql, int nparams, const char *con
     return 0;
 }
 
-/* --- added for the migrate step (lib/step_migrate.c): see pgconn.h ------------------------ */
+/* --- settling a statement without the loop: see pgconn.h ------------------------------- */
 
 #include <poll.h>
 #include <time.h>
@@ -736,20 +737,13 @@ int pgconn_cancel_query(struct pgconn *c)
     return 0;
 }
 
-static uint64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 int pgconn_drain_sync(struct pgconn *c, uint64_t timeout_ms)
 {
-    uint64_t deadline = mono_ms() + timeout_ms;
+    uint64_t deadline = clock_ms() + timeout_ms;
     /* c stays allocated even if a callback closes it: its memory goes only when the loop
      * runs the close callbacks. */
     while (c && !c->closed && c->state == ST_QUERYING && c->pq) {
-        uint64_t now = mono_ms();
+        uint64_t now = clock_ms();
         if (now >= deadline)
             return -ETIMEDOUT;
         struct pollfd pfd = {.fd = PQsocket(c->pq), .events = POLLIN};
@@ -772,4 +766,3 @@ int pgconn_drain_sync(struct pgconn *c, uint64_t timeout_ms)
     }
     return 0;
 }
-/* --- end of the migrate step's additions --- */

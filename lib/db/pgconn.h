@@ -100,7 +100,7 @@ const char *pgconn_server_version(struct pgconn *c);
  * from a signal path. NULL is allowed. */
 void pgconn_close(struct pgconn *c);
 
-/* --- added for the migrate step (lib/step_migrate.c) ---------------------------------------
+/* ---- settling a statement without the loop ----
  * A deploy stopped by a signal must leave _prisma_migrations truthful, and the process exits
  * as soon as the step's cancel returns (the loop never runs again): these two settle the
  * running statement synchronously, within a bound. Only for that path. */
@@ -116,6 +116,5 @@ int pgconn_cancel_query(struct pgconn *c);
  * next query (it is driven too) or close c. 0 when no query is running any more (or c was
  * closed); -ETIMEDOUT; -EIO when poll failed. */
 int pgconn_drain_sync(struct pgconn *c, uint64_t timeout_ms);
-/* --- end of the migrate step's additions --- */
 
 #endif

@@ -11,9 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/exitcodes.h"
+#include "base/json.h"
+#include "base/jsonw.h"
 #include "base/log.h"
-#include "prisma/schema.h"
+#include "base/path.h"
+#include "init/supervisor.h"
 
 struct control {
     uv_loop_t *loop;
@@ -86,6 +90,26 @@ static void req_send(struct control_req *r, const char *text)
     r->wr.data = r;
     if (uv_write(&r->wr, (uv_stream_t *)&r->pipe, &buf, 1, on_written) < 0)
         req_close(r);
+}
+
+void control_answer(struct control_req *r, int code, const char *message)
+{
+    struct jsonw j;
+    jsonw_init(&j);
+    jsonw_object_begin(&j);
+    jsonw_key(&j, "exit");
+    jsonw_int(&j, code);
+    jsonw_key(&j, "message");
+    jsonw_string(&j, message);
+    jsonw_object_end(&j);
+    if (j.failed || !j.buf) {
+        char oom[64];
+        snprintf(oom, sizeof oom, "{\"exit\":%d,\"message\":\"out of memory\"}", EXIT_OSERR);
+        control_reply(r, oom);
+    } else {
+        control_reply(r, j.buf);
+    }
+    jsonw_free(&j);
 }
 
 void control_reply(struct control_req *r, const char *text)
@@ -221,7 +245,7 @@ struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_u
         return NULL;
     }
     char dir[4096];
-    prisma_path_dirname(path, dir, sizeof dir);
+    path_dirname(path, dir, sizeof dir);
     if (*dir && mkdir(dir, 0755) < 0 && errno != EEXIST) {
         log_warn("control", "cannot create '%s': %s; `devinit sync/status/health` will not "
                  "reach this instance (set [control] socket to a writable path)",
@@ -284,40 +308,6 @@ void control_stop(struct control *c)
 
 /* ---- client ---------------------------------------------------------------------------- */
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The value of "key": in a flat reply; strings are copied unescaped enough for display. */
-static bool reply_field(const char *json, const char *key, char *out, size_t len)
-{
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\":", key);
-    const char *p = strstr(json, pat);
-    if (!p)
-        return false;
-    p += strlen(pat);
-    size_t k = 0;
-    if (*p == '"') {
-        for (p++; *p && *p != '"' && k + 1 < len; p++) {
-            if (*p == '\\' && p[1]) {
-                p++;
-                out[k++] = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
-            } else {
-                out[k++] = *p;
-            }
-        }
-    } else {
-        while (*p && *p != ',' && *p != '}' && k + 1 < len)
-            out[k++] = *p++;
-    }
-    out[k] = '\0';
-    return true;
-}
-
 int control_call(const char *path, const char *command, bool json, int timeout_ms,
                  const struct control_cancel *cancel)
 {
@@ -346,9 +336,9 @@ int control_call(const char *path, const char *command, bool json, int timeout_m
         close(fd);
         return -ENOMEM;
     }
-    int64_t deadline = now_ms() + timeout_ms;
+    int64_t deadline = (int64_t)clock_ms() + timeout_ms;
     for (;;) {
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - (int64_t)clock_ms();
         struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
                                 {.fd = cancel ? cancel->fd : -1, .events = POLLIN}};
         int ready = left > 0 ? poll(pfd, 2, (int)left) : 0;
@@ -389,15 +379,50 @@ int control_call(const char *path, const char *command, bool json, int timeout_m
     buf[len] = '\0';
     while (len && (buf[len - 1] == '\n'))
         buf[--len] = '\0';
-    char code[16] = "", *msg = malloc(len + 1);
-    int exit_code = EXIT_SOFTWARE;
-    if (reply_field(buf, "exit", code, sizeof code))
-        exit_code = atoi(code);
+    static const char *const exit_key[] = {"exit", NULL}, *const message_key[] = {"message", NULL};
+    long long code = EXIT_SOFTWARE;
+    json_get_int(buf, len, exit_key, &code);
+    char *msg = malloc(len + 1);
     if (json)
         printf("%s\n", buf);
-    else if (msg && reply_field(buf, "message", msg, len + 1))
+    else if (msg && json_get_string(buf, len, message_key, msg, len + 1) == 0)
         printf("%s\n", msg);
     free(msg);
     free(buf);
-    return exit_code;
+    return code >= 0 && code <= 255 ? (int)code : EXIT_SOFTWARE;
+}
+
+int control_ask(const char *path, const char *command, bool json)
+{
+    /* How long each waits for its answer: a sync may run a whole install. */
+    static const struct {
+        const char *command;
+        int timeout_ms;
+    } waits[] = {{"sync", 30 * 60 * 1000}, {"status", 20000}, {"health", 10000}};
+    int timeout_ms = 10000;
+    for (size_t i = 0; i < sizeof waits / sizeof waits[0]; i++)
+        if (strcmp(waits[i].command, command) == 0)
+            timeout_ms = waits[i].timeout_ms;
+    /* The signals were blocked at start-up: read them from the supervisor's signalfd, which
+     * works as PID 1 too. */
+    const struct control_cancel cancel = {supervisor_signal_fd(), supervisor_client_stop};
+    int rc = *path ? control_call(path, command, json, timeout_ms, &cancel) : -ENOENT;
+    if (rc >= 0)
+        return rc;
+    if (rc == -ETIMEDOUT)
+        return EXIT_UNAVAILABLE;
+    if (strcmp(command, "sync") == 0) {
+        log_info(NULL, "no running devinit answers at '%s' (%s): running the steps here", path,
+                 strerror(-rc));
+        return -1;
+    }
+    if (strcmp(command, "health") == 0) {
+        printf("unhealthy: no running devinit answers at '%s'\n", path);
+        return 1;
+    }
+    log_error(NULL,
+              "no running devinit answers at '%s': %s; is this the container it runs in "
+              "([control] socket)?",
+              path, strerror(-rc));
+    return EXIT_UNAVAILABLE;
 }

@@ -39,6 +39,9 @@ struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_u
  * client that went away meanwhile is fine. */
 void control_reply(struct control_req *req, const char *text);
 
+/* The same for the common reply {"exit": code, "message": message}. */
+void control_answer(struct control_req *req, int code, const char *message);
+
 /* Stops listening and removes the socket file. Open requests still get their replies. */
 void control_stop(struct control *c);
 
@@ -54,5 +57,12 @@ struct control_cancel {
  * message and -ECONNREFUSED/-ENOENT (the caller decides what to do). cancel may be NULL. */
 int control_call(const char *path, const char *command, bool json, int timeout_ms,
                  const struct control_cancel *cancel);
+
+/* `devinit sync|status|health` (command): asks the running instance at path, prints its
+ * answer (with json, the reply itself) and returns the answer's exit code. A Ctrl-C ends the
+ * wait, not the sync it asked for. No instance: `health` prints "unhealthy" and returns 1,
+ * `status` returns EXIT_UNAVAILABLE, and `sync` returns -1 (the caller then runs the steps
+ * itself). No answer in time: EXIT_UNAVAILABLE. */
+int control_ask(const char *path, const char *command, bool json);
 
 #endif

@@ -8,15 +8,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "init/control.h"
+#include "base/clock.h"
 #include "base/exitcodes.h"
-#include "base/jsonw.h"
 #include "base/log.h"
-#include "steps/pipeline.h"
+#include "base/path.h"
+#include "base/strbuf.h"
+#include "init/control.h"
 #include "init/sigtable.h"
+#include "init/status.h"
 #include "init/supervisor.h"
 #include "init/user.h"
 #include "init/watch.h"
+#include "steps/pipeline.h"
 
 /* The phases. What each event does in each phase is decided in one function per event:
  * on_signal, on_pipeline_done, on_app_exit, on_sync_done, the drain callbacks and the
@@ -91,7 +94,7 @@ static void waiters_add(struct waiters *w, struct control_req *req)
     if (!req)
         return;
     if (w->n == MAX_WAITERS) {
-        control_reply(req, "{\"exit\":75,\"message\":\"too many requests waiting: try again\"}");
+        control_answer(req, EXIT_TEMPFAIL, "too many requests waiting: try again");
         return;
     }
     w->req[w->n++] = req;
@@ -100,20 +103,9 @@ static void waiters_add(struct waiters *w, struct control_req *req)
 /* Answers every waiter with {"exit": code, "message": message}. */
 static void waiters_answer(struct waiters *w, int code, const char *message)
 {
-    if (w->n == 0)
-        return;
-    struct jsonw j;
-    jsonw_init(&j);
-    jsonw_object_begin(&j);
-    jsonw_key(&j, "exit");
-    jsonw_int(&j, code);
-    jsonw_key(&j, "message");
-    jsonw_string(&j, message);
-    jsonw_object_end(&j);
     for (int i = 0; i < w->n; i++)
-        control_reply(w->req[i], j.buf ? j.buf : "{\"exit\":70}");
+        control_answer(w->req[i], code, message);
     w->n = 0;
-    jsonw_free(&j);
 }
 
 static const char *app_name(void)
@@ -124,20 +116,13 @@ static const char *app_name(void)
 /* The reason of the step that failed (or acted last) in a pipeline run, for messages. */
 static void pipeline_summary(const struct pipeline *pl, char *out, size_t len)
 {
-    size_t off = 0;
-    out[0] = '\0';
-    for (int i = 0; i < STEP_COUNT && off < len; i++) {
+    struct strbuf sb;
+    strbuf_init(&sb, out, len);
+    for (int i = 0; i < STEP_COUNT; i++) {
         const struct step_run *r = &pl->runs[i];
         if (r->status == STEP_SKIPPED || r->status == STEP_PENDING || !r->reason[0])
             continue;
-        int n = snprintf(out + off, len - off, "%s%s: %s", off ? "; " : "",
-                         i == STEP_DEPS ? "deps" : i == STEP_GENERATE ? "generate"
-                                                 : i == STEP_WAIT   ? "wait"
-                                                                    : "migrate",
-                         r->reason);
-        if (n < 0)
-            break;
-        off += (size_t)n;
+        strbuf_addf(&sb, "%s%s: %s", sb.len ? "; " : "", step_name(i), r->reason);
     }
 }
 
@@ -259,7 +244,7 @@ static void on_app_exit(struct child *c, int wstatus, void *data)
         final_drain(code, 0);
         return;
     }
-    if (step_now_ms() - in.app_started_ms >= BACKOFF_RESET_MS)
+    if (clock_ms() - in.app_started_ms >= BACKOFF_RESET_MS)
         in.backoff_level = 0;
     in.phase = PH_RESTARTING; /* while its leftovers drain */
     supervisor_drain(in.cfg->app.stop_timeout_ms, 0, on_crash_drained, NULL);
@@ -286,7 +271,7 @@ static void start_app(void)
     }
     in.phase = PH_RUNNING;
     in.app_running = true;
-    in.app_started_ms = step_now_ms();
+    in.app_started_ms = clock_ms();
     if (!first)
         in.restarts++;
     log_debug(NULL, "started '%s' as pid %d", app_name(), (int)in.app.pgid);
@@ -306,7 +291,7 @@ static void on_sync_done(struct pipeline *pl, int code, void *data)
 {
     in.syncing = false;
     in.sync_ran = true;
-    in.sync_at_ms = step_now_ms();
+    in.sync_at_ms = clock_ms();
     pipeline_summary(pl, in.sync_reason, sizeof in.sync_reason);
     if (pl->cancel_signo || in.phase == PH_DRAIN || in.phase == PH_DONE) {
         waiters_answer(&in.sync_waiters, EXIT_TEMPFAIL, "devinit is stopping");
@@ -350,7 +335,7 @@ static void on_sync_done(struct pipeline *pl, int code, void *data)
         in.sync_again = 0;
         start_sync(steps);
     } else if (in.next_waiters.n) {
-        start_sync(STEP_ALL & ~STEP_BIT(STEP_WAIT) & ~STEP_BIT(STEP_MIGRATE));
+        start_sync(steps_with(STEP_ON_LOCKFILE));
     }
 }
 
@@ -369,11 +354,10 @@ static void request_sync(unsigned steps, struct control_req *req)
 {
     if (in.phase != PH_RUNNING && in.phase != PH_BACKOFF) {
         if (req)
-            control_reply(req, in.phase == PH_STARTUP
-                                   ? "{\"exit\":75,\"message\":\"devinit is still starting: "
-                                     "try again when the app runs\"}"
-                                   : "{\"exit\":75,\"message\":\"devinit is busy restarting or "
-                                     "stopping the app: try again\"}");
+            control_answer(req, EXIT_TEMPFAIL,
+                           in.phase == PH_STARTUP
+                               ? "devinit is still starting: try again when the app runs"
+                               : "devinit is busy restarting or stopping the app: try again");
         return;
     }
     if (in.syncing) {
@@ -387,28 +371,15 @@ static void request_sync(unsigned steps, struct control_req *req)
 
 static void on_watch(unsigned steps, const char *what, void *data)
 {
-    log_info("watch", "'%s' changed: re-running %s", what,
-             steps & STEP_BIT(STEP_DEPS) ? "deps and generate"
-             : steps & STEP_BIT(STEP_MIGRATE) ? "migrate"
-                                                : "generate");
+    char names[128];
+    struct strbuf sb;
+    strbuf_init(&sb, names, sizeof names);
+    steps_describe(steps & in.cfg->steps, &sb);
+    log_info("watch", "'%s' changed: re-running %s", what, names);
     request_sync(steps, NULL);
 }
 
 /* ---- status, health ---------------------------------------------------------------------- */
-
-static void fmt_duration(uint64_t ms, char *out, size_t len)
-{
-    uint64_t s = ms / 1000;
-    if (s < 60)
-        snprintf(out, len, "%llu.%llus", (unsigned long long)s,
-                 (unsigned long long)(ms % 1000) / 100);
-    else if (s < 3600)
-        snprintf(out, len, "%llum%02llus", (unsigned long long)s / 60,
-                 (unsigned long long)s % 60);
-    else
-        snprintf(out, len, "%lluh%02llum", (unsigned long long)s / 3600,
-                 (unsigned long long)(s / 60) % 60);
-}
 
 static bool healthy(char *why, size_t len)
 {
@@ -426,122 +397,37 @@ static bool healthy(char *why, size_t len)
 
 static void status_reply(void)
 {
-    uint64_t now = step_now_ms();
-    char msg[8192], t[32];
-    size_t off = 0;
-#define ADD(...)                                                                           \
-    do {                                                                                   \
-        int n_ = snprintf(msg + off, sizeof msg - off, __VA_ARGS__);                       \
-        if (n_ > 0)                                                                        \
-            off += (size_t)n_ < sizeof msg - off ? (size_t)n_ : sizeof msg - off - 1;      \
-    } while (0)
-
-    struct jsonw j;
-    jsonw_init(&j);
-    jsonw_object_begin(&j);
-    jsonw_key(&j, "exit");
-    jsonw_int(&j, 0);
-    jsonw_key(&j, "state");
-    jsonw_string(&j, phase_names[in.phase]);
-    jsonw_key(&j, "pid");
-    jsonw_int(&j, getpid());
-    jsonw_key(&j, "uptime_ms");
-    jsonw_int(&j, (int64_t)(now - in.started_ms));
-
-    jsonw_key(&j, "app");
-    jsonw_object_begin(&j);
-    jsonw_key(&j, "command");
-    jsonw_string(&j, app_name());
-    jsonw_key(&j, "running");
-    jsonw_bool(&j, in.app_running);
-    jsonw_key(&j, "pid");
-    if (in.app_running)
-        jsonw_int(&j, in.app.pgid);
-    else
-        jsonw_null(&j);
-    jsonw_key(&j, "uptime_ms");
-    jsonw_int(&j, in.app_running ? (int64_t)(now - in.app_started_ms) : 0);
-    jsonw_key(&j, "restarts");
-    jsonw_int(&j, in.restarts);
-    jsonw_key(&j, "last_exit");
-    if (in.last_exit >= 0)
-        jsonw_int(&j, in.last_exit);
-    else
-        jsonw_null(&j);
-    jsonw_object_end(&j);
-    fmt_duration(now - in.app_started_ms, t, sizeof t);
-    ADD("app: '%s' %s", app_name(), in.app_running ? "running" : phase_names[in.phase]);
-    if (in.app_running)
-        ADD(", pid %d, up %s", (int)in.app.pgid, t);
-    ADD(", %u restart%s", in.restarts, in.restarts == 1 ? "" : "s");
-    if (in.last_exit >= 0)
-        ADD(", last exit %d", in.last_exit);
-    ADD("\n");
-
-    jsonw_key(&j, "startup");
-    pipeline_json(&in.pl, &j);
-    for (int i = 0; i < STEP_COUNT; i++) {
-        const struct step_run *r = &in.pl.runs[i];
-        ADD("%-9s %-9s %s (%llu ms)\n", i == STEP_DEPS ? "deps" : i == STEP_GENERATE ? "generate"
-                                       : i == STEP_WAIT ? "wait" : "migrate",
-            step_status_name(r->status), r->reason, (unsigned long long)r->elapsed_ms);
-    }
-
-    jsonw_key(&j, "last_sync");
-    if (in.sync_ran) {
-        jsonw_object_begin(&j);
-        jsonw_key(&j, "ok");
-        jsonw_bool(&j, in.sync_ok);
-        jsonw_key(&j, "ago_ms");
-        jsonw_int(&j, (int64_t)(now - in.sync_at_ms));
-        jsonw_key(&j, "reason");
-        jsonw_string(&j, in.sync_reason);
-        jsonw_object_end(&j);
-        fmt_duration(now - in.sync_at_ms, t, sizeof t);
-        ADD("last sync: %s %s ago: %s\n", in.sync_ok ? "ok" : "FAILED", t, in.sync_reason);
-    } else {
-        jsonw_null(&j);
-        ADD("last sync: none\n");
-    }
-
-    jsonw_key(&j, "watch");
-    jsonw_object_begin(&j);
-    jsonw_key(&j, "mode");
-    jsonw_string(&j, watch_mode_name(in.watch));
-    jsonw_key(&j, "paths");
-    jsonw_array_begin(&j);
-    ADD("watching (%s):", watch_mode_name(in.watch));
-    for (size_t i = 0; i < watch_count(in.watch); i++) {
-        jsonw_string(&j, watch_path(in.watch, i));
-        ADD(" %s", watch_path(in.watch, i));
-    }
-    ADD("\n");
-    jsonw_array_end(&j);
-    jsonw_object_end(&j);
-
-    const struct step_run *db = &in.probe.runs[STEP_WAIT];
-    jsonw_key(&j, "database");
-    jsonw_object_begin(&j);
-    jsonw_key(&j, "status");
-    jsonw_string(&j, step_status_name(db->status));
-    jsonw_key(&j, "reason");
-    jsonw_string(&j, db->reason);
-    jsonw_object_end(&j);
-    ADD("database now: %s %s\n", step_status_name(db->status), db->reason);
-
+    uint64_t now = clock_ms();
     char why[1200];
-    bool ok = healthy(why, sizeof why);
-    jsonw_key(&j, "healthy");
-    jsonw_bool(&j, ok);
-    ADD("%s", why);
-    jsonw_key(&j, "message");
-    jsonw_string(&j, msg);
-    jsonw_object_end(&j);
-#undef ADD
-    for (int i = 0; i < in.probe_waiters.n; i++)
-        control_reply(in.probe_waiters.req[i], j.buf ? j.buf : "{\"exit\":70}");
+    int probe = __builtin_ffs((int)steps_with(STEP_STATUS_PROBE)) - 1;
+    struct status_snapshot snap = {
+        .state = phase_names[in.phase],
+        .uptime_ms = now - in.started_ms,
+        .app = app_name(),
+        .app_running = in.app_running,
+        .app_pid = in.app.pgid,
+        .app_uptime_ms = now - in.app_started_ms,
+        .restarts = in.restarts,
+        .last_exit = in.last_exit,
+        .startup = &in.pl,
+        .sync_ran = in.sync_ran,
+        .sync_ok = in.sync_ok,
+        .sync_ago_ms = now - in.sync_at_ms,
+        .sync_reason = in.sync_reason,
+        .watch = in.watch,
+        .probe = probe >= 0 ? &in.probe.runs[probe] : NULL,
+    };
+    snap.healthy = healthy(why, sizeof why);
+    snap.health = why;
+    char *reply = status_render(&snap);
+    for (int i = 0; i < in.probe_waiters.n; i++) {
+        if (reply)
+            control_reply(in.probe_waiters.req[i], reply);
+        else
+            control_answer(in.probe_waiters.req[i], EXIT_OSERR, "out of memory");
+    }
     in.probe_waiters.n = 0;
-    jsonw_free(&j);
+    free(reply);
 }
 
 static void on_probe_done(struct pipeline *pl, int code, void *data)
@@ -555,34 +441,23 @@ static void on_probe_done(struct pipeline *pl, int code, void *data)
 static void on_control(struct control_req *req, const char *command, void *data)
 {
     if (strcmp(command, "sync") == 0) {
-        request_sync(STEP_BIT(STEP_DEPS) | STEP_BIT(STEP_GENERATE) |
-                         (in.cfg->watch.migrate ? STEP_BIT(STEP_WAIT) | STEP_BIT(STEP_MIGRATE) : 0),
+        request_sync(steps_with(STEP_ON_LOCKFILE |
+                                (in.cfg->watch.migrate ? STEP_ON_MIGRATIONS : 0)),
                      req);
     } else if (strcmp(command, "health") == 0) {
-        char why[1200], buf[1400];
+        char why[1200];
         bool ok = healthy(why, sizeof why);
-        struct jsonw j;
-        jsonw_init(&j);
-        jsonw_object_begin(&j);
-        jsonw_key(&j, "exit");
-        jsonw_int(&j, ok ? 0 : 1);
-        jsonw_key(&j, "message");
-        jsonw_string(&j, why);
-        jsonw_object_end(&j);
-        snprintf(buf, sizeof buf, "%s", j.buf ? j.buf : "{\"exit\":1}");
-        jsonw_free(&j);
-        control_reply(req, buf);
+        control_answer(req, ok ? 0 : 1, why);
     } else if (strcmp(command, "status") == 0) {
-        /* Database reachability *now*: one dry-run attempt of the wait step. */
+        /* Database reachability *now*: one dry-run attempt of the step that probes it. */
         waiters_add(&in.probe_waiters, req);
         if (!in.probing) {
             in.probing = true;
-            pipeline_start_steps(&in.probe, in.loop, in.cfg, STEP_BIT(STEP_WAIT), true,
+            pipeline_start_steps(&in.probe, in.loop, in.cfg, steps_with(STEP_STATUS_PROBE), true,
                                  on_probe_done, NULL);
         }
     } else {
-        control_reply(req, "{\"exit\":64,\"message\":\"unknown request: use sync, status or "
-                           "health\"}");
+        control_answer(req, EXIT_USAGE, "unknown request: use sync, status or health");
     }
 }
 
@@ -704,7 +579,7 @@ int init_prepare(uv_loop_t *loop)
 {
     in.loop = loop;
     in.last_exit = -1;
-    in.started_ms = step_now_ms();
+    in.started_ms = clock_ms();
     return supervisor_init(loop, on_signal, NULL);
 }
 
@@ -728,8 +603,7 @@ static int prepare_user(const struct config *cfg, uid_t *uid)
               (unsigned)u.uid, (unsigned)u.gid, u.ngroups);
     if (in.opts->mode != INIT_CHECK) {
         char path[4096];
-        snprintf(path, sizeof path, "%s%snode_modules", cfg->app.dir,
-                 *cfg->app.dir ? "/" : "");
+        path_join(cfg->app.dir, "node_modules", path, sizeof path);
         user_adopt_tree(&u, path);
     }
     return 0;
@@ -748,8 +622,7 @@ int init_run(uv_loop_t *loop, const struct config *cfg, const struct init_opts *
         return rc;
     in.phase = PH_STARTUP;
     in.pl_started = true;
-    unsigned steps = opts->mode == INIT_SYNC ? STEP_BIT(STEP_DEPS) | STEP_BIT(STEP_GENERATE)
-                                             : STEP_ALL;
+    unsigned steps = opts->mode == INIT_SYNC ? steps_with(STEP_ON_LOCKFILE) : STEP_ALL;
     pipeline_start_steps(&in.pl, loop, cfg, steps, opts->mode == INIT_CHECK, on_pipeline_done,
                          NULL);
     /* After the first step or the app has started (the socket's dozen system calls then

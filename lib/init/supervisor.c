@@ -43,7 +43,6 @@ static struct {
     bool pid1;
     pid_t self;
     struct child *children; /* spawned and not yet reported */
-    uint64_t orphans;
     bool no_children; /* the last waitpid said ECHILD */
 
     struct user_spec user;
@@ -54,16 +53,6 @@ static struct {
     void (*drain_done)(void *);
     void *drain_data;
 } sv;
-
-bool supervisor_is_pid1(void)
-{
-    return sv.pid1;
-}
-
-uint64_t supervisor_orphans_reaped(void)
-{
-    return sv.orphans;
-}
 
 /* ---- reaping ---------------------------------------------------------------------------- */
 
@@ -113,10 +102,8 @@ static void reap_all(void)
         struct child *c = sv.children;
         while (c && c->pid != pid)
             c = c->next;
-        if (!c) {
-            sv.orphans++;
-            continue;
-        }
+        if (!c)
+            continue; /* an orphan: reaped, nothing to report */
         c->pid = 0;
         c->exited = true;
         c->wstatus = status;

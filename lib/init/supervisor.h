@@ -32,8 +32,6 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data);
 int supervisor_signal_fd(void);
 int supervisor_client_stop(void);
 
-bool supervisor_is_pid1(void);
-
 struct user_spec;
 /* Every child spawned from now on runs as u: supplementary groups, gid, then uid, with HOME,
  * USER and LOGNAME set from u. NULL (or !u->set): devinit's own user. u is copied. */
@@ -116,8 +114,5 @@ void supervisor_drain(uint64_t grace_ms, pid_t spare_pgid, void (*done)(void *da
 
 /* During a drain: SIGKILL everything left now instead of at the end of the grace. */
 void supervisor_drain_hurry(void);
-
-/* Number of processes reaped that were not spawned by child_spawn (orphans). */
-uint64_t supervisor_orphans_reaped(void);
 
 #endif

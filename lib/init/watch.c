@@ -8,8 +8,9 @@
 #include <sys/stat.h>
 
 #include "base/log.h"
-#include "prisma/migrations.h"
-#include "prisma/schema.h"
+#include "base/path.h"
+#include "prisma/project.h"
+#include "steps/step.h"
 
 #define MAX_TARGETS 64
 
@@ -72,7 +73,7 @@ static void add_target(struct watch *w, enum target_kind kind, const char *path,
     t->suffix = suffix;
     snprintf(t->path, sizeof t->path, "%s", path);
     if (kind == T_FILE) {
-        prisma_path_dirname(path, t->dir, sizeof t->dir);
+        path_dirname(path, t->dir, sizeof t->dir);
         if (!t->dir[0])
             snprintf(t->dir, sizeof t->dir, ".");
         const char *slash = strrchr(t->path, '/');
@@ -84,7 +85,7 @@ static void add_target(struct watch *w, enum target_kind kind, const char *path,
 
 static void app_path(const struct config *cfg, const char *name, char *out, size_t len)
 {
-    if (prisma_path_join(cfg->app.dir, name, out, len) < 0)
+    if (path_join(cfg->app.dir, name, out, len) < 0)
         snprintf(out, len, "%s", name);
 }
 
@@ -108,9 +109,9 @@ static void collect(struct watch *w, const struct config *cfg)
     if (!pp)
         return;
     char err[512];
+    const struct prisma_settings ps = step_prisma_settings(cfg);
     if ((cfg->steps & STEP_BIT(STEP_GENERATE)) && cfg->generate.mode != MODE_OFF &&
-        prisma_find_project(pp, cfg->app.dir, cfg->prisma.schema, cfg->prisma.config, NULL,
-                            err, sizeof err) == 0) {
+        prisma_project_find(pp, &ps, NULL, err, sizeof err) == 0) {
         const unsigned gen = STEP_BIT(STEP_GENERATE);
         if (pp->schema_is_dir)
             add_target(w, T_DIR_SUFFIX, pp->schema, ".prisma", gen);
@@ -120,7 +121,8 @@ static void collect(struct watch *w, const struct config *cfg)
             add_target(w, T_FILE, pp->config, NULL, gen);
         if (cfg->watch.migrate) {
             /* The same folder the migrate step reads. */
-            migrations_find_dir(cfg, path, sizeof path);
+            char warn[512];
+            prisma_migrations_find(&ps, path, sizeof path, warn, sizeof warn);
             if (path[0])
                 add_target(w, T_DIR_SUFFIX, path, "", STEP_BIT(STEP_WAIT) | STEP_BIT(STEP_MIGRATE));
         }

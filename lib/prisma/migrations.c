@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,9 @@
 #include <unistd.h>
 
 #include "base/exitcodes.h"
+#include "base/file.h"
 #include "base/hash.h"
 #include "base/jsonw.h"
-#include "base/log.h"
-#include "prisma/schema.h"
 
 /* --- the folder --------------------------------------------------------------------- */
 
@@ -139,104 +139,20 @@ void migrations_list_free(struct migration_list *list)
     memset(list, 0, sizeof *list);
 }
 
-/* Opens a regular file relative to dirfd without blocking on a FIFO. The fd, or -errno. */
-static int open_regular(int dirfd, const char *path, struct stat *st)
+static void digest_piece(void *data, const void *buf, size_t len)
 {
-    int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0)
-        return -errno;
-    if (fstat(fd, st) < 0) {
-        int e = errno;
-        close(fd);
-        return -e;
-    }
-    if (!S_ISREG(st->st_mode)) {
-        close(fd);
-        return S_ISDIR(st->st_mode) ? -EISDIR : -EINVAL;
-    }
-    return fd;
-}
-
-/* Reads the whole regular file fd of size st_size, and closes it. 0, or -errno. *buf is
- * malloc'ed and NUL-terminated. */
-static int read_fd(int fd, const struct stat *st, unsigned char **buf, size_t *len)
-{
-    size_t cap = (size_t)st->st_size + 1, n = 0;
-    unsigned char *p = malloc(cap);
-    if (!p) {
-        close(fd);
-        return -ENOMEM;
-    }
-    for (;;) {
-        /* A regular file's size is known: stop at it instead of asking for EOF (one read
-         * per migration instead of two). */
-        if (n == (size_t)st->st_size)
-            break;
-        if (n + 1 >= cap) {
-            unsigned char *q = realloc(p, cap * 2);
-            if (!q) {
-                free(p);
-                close(fd);
-                return -ENOMEM;
-            }
-            p = q;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, p + n, cap - n - 1);
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            int e = errno;
-            free(p);
-            close(fd);
-            return -e;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    close(fd);
-    p[n] = '\0';
-    *buf = p;
-    *len = n;
-    return 0;
-}
-
-/* Reads a whole file relative to dirfd. 0, or -errno. *buf is malloc'ed and NUL-terminated. */
-static int read_at(int dirfd, const char *path, unsigned char **buf, size_t *len)
-{
-    struct stat st;
-    int fd = open_regular(dirfd, path, &st);
-    return fd < 0 ? fd : read_fd(fd, &st, buf, len);
+    migrations_digest_update(data, buf, len);
 }
 
 /* Hashes fd to its end into m's checksums, and closes it. 0, or -errno. */
 static int digest_fd(int fd, struct migration_local *m)
 {
-    /* On the heap: the folder is read on libuv's thread pool. */
-    enum { CHUNK = 1 << 16 };
-    unsigned char *chunk = malloc(CHUNK);
     struct migrations_digest d;
-    if (!chunk || migrations_digest_begin(&d) < 0) {
-        free(chunk);
+    if (migrations_digest_begin(&d) < 0) {
         close(fd);
         return -ENOMEM;
     }
-    int rc = 0;
-    for (;;) {
-        ssize_t r = read(fd, chunk, CHUNK);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            rc = -errno;
-            break;
-        }
-        if (r == 0)
-            break;
-        migrations_digest_update(&d, chunk, (size_t)r);
-    }
-    close(fd);
-    free(chunk);
+    int rc = file_stream(fd, UINT64_MAX, digest_piece, &d);
     migrations_digest_final(&d, m);
     if (rc < 0)
         m->checksum[0] = m->checksum_lf[0] = m->checksum_crlf[0] = '\0';
@@ -256,14 +172,16 @@ static int add_migration(struct migration_list *list, int dirfd, const char *nam
         return 0;
     }
     struct stat st;
-    int fd = open_regular(dirfd, path, &st);
+    int fd = file_open(dirfd, path, 0, &st);
     int rc;
     if (fd < 0) {
         rc = fd;
     } else if (st.st_size > MIGRATIONS_KEEP_MAX) {
         rc = digest_fd(fd, m);
     } else {
-        rc = read_fd(fd, &st, &m->script, &m->script_len);
+        char *text;
+        rc = file_read_fd(fd, MIGRATIONS_KEEP_MAX, &text, &m->script_len);
+        m->script = (unsigned char *)text;
         if (rc == 0)
             migrations_checksum(m->script, m->script_len, m->checksum);
     }
@@ -290,12 +208,12 @@ int migrations_read_dir(const char *dir, struct migration_list *out, char *err, 
     }
     list.dir_exists = true;
 
-    unsigned char *lock = NULL;
+    char *lock = NULL;
     size_t locklen = 0;
-    int r = read_at(dfd, "migration_lock.toml", &lock, &locklen);
+    int r = file_read(dfd, "migration_lock.toml", 0, 1 << 20, &lock, &locklen);
     if (r == 0) {
         char prov[256];
-        migrations_lock_provider((const char *)lock, locklen, prov, sizeof prov);
+        migrations_lock_provider(lock, locklen, prov, sizeof prov);
         free(lock);
         list.lock_provider = strdup(prov);
         if (!list.lock_provider) {
@@ -374,257 +292,6 @@ void migrations_lock_provider(const char *text, size_t len, char *out, size_t ou
         p = nl ? nl + 1 : end;
     }
     snprintf(out, outlen, "%s", MIGRATIONS_PROVIDER_NOT_FOUND);
-}
-
-/* --- prisma.config.ts ----------------------------------------------------------------- */
-
-/* A tiny JavaScript tokenizer: enough to find `migrations: { path: <literal> }`. */
-struct jstok {
-    const char *p, *end;
-};
-
-static void js_skip(struct jstok *t)
-{
-    while (t->p < t->end) {
-        char c = *t->p;
-        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-            t->p++;
-        } else if (c == '/' && t->p + 1 < t->end && t->p[1] == '/') {
-            while (t->p < t->end && *t->p != '\n')
-                t->p++;
-        } else if (c == '/' && t->p + 1 < t->end && t->p[1] == '*') {
-            t->p += 2;
-            while (t->p + 1 < t->end && !(t->p[0] == '*' && t->p[1] == '/'))
-                t->p++;
-            t->p = t->p + 2 <= t->end ? t->p + 2 : t->end;
-        } else {
-            return;
-        }
-    }
-}
-
-/* Reads a string literal at t->p into out (escapes kept simple: \x is x). 0; -EINVAL when
- * the token is not a plain literal (a template with ${}) or holds a NUL; -ENAMETOOLONG when
- * it does not fit (out then holds its start). */
-static int js_string(struct jstok *t, char *out, size_t outlen)
-{
-    char q = *t->p++;
-    size_t o = 0;
-    int rc = 0;
-    while (t->p < t->end && *t->p != q) {
-        char c = *t->p++;
-        if (c == '\\' && t->p < t->end)
-            c = *t->p++;
-        else if (q == '`' && c == '$' && t->p < t->end && *t->p == '{')
-            rc = -EINVAL;
-        if (c == '\0')
-            rc = -EINVAL; /* no path holds one */
-        if (o + 1 < outlen)
-            out[o++] = c;
-        else if (out && !rc)
-            rc = -ENAMETOOLONG;
-    }
-    if (t->p < t->end)
-        t->p++;
-    if (outlen)
-        out[o] = '\0';
-    return rc;
-}
-
-static bool js_ident(const struct jstok *t, const char *word)
-{
-    size_t n = strlen(word);
-    if ((size_t)(t->end - t->p) < n || memcmp(t->p, word, n))
-        return false;
-    const char *e = t->p + n;
-    return e == t->end || !(*e == '_' || *e == '$' || (*e >= '0' && *e <= '9') ||
-                            ((*e | 32) >= 'a' && (*e | 32) <= 'z'));
-}
-
-/* At a key: `word`, "word" or 'word', then ':'. Advances past the colon on success. */
-static bool js_key(struct jstok *t, const char *word)
-{
-    struct jstok s = *t;
-    if (*s.p == '"' || *s.p == '\'') {
-        char buf[64];
-        /* A NUL in the key, or a key too long to be ours, is another key (as to Node). */
-        if (js_string(&s, buf, sizeof buf) < 0 || strcmp(buf, word))
-            return false;
-    } else if (js_ident(&s, word)) {
-        s.p += strlen(word);
-    } else {
-        return false;
-    }
-    js_skip(&s);
-    if (s.p >= s.end || *s.p != ':')
-        return false;
-    s.p++;
-    js_skip(&s);
-    *t = s;
-    return true;
-}
-
-/* The value at t->p: a literal, or (path.)join/resolve of literals. */
-static int js_path_value(struct jstok *t, char *out, size_t outlen)
-{
-    /* `path:` may end the file (found by fuzzing: read one byte past it). */
-    if (t->p >= t->end)
-        return -EINVAL;
-    if (*t->p == '"' || *t->p == '\'' || *t->p == '`')
-        return js_string(t, out, outlen);
-    if (js_ident(t, "path")) {
-        t->p += 4;
-        js_skip(t);
-        if (t->p >= t->end || *t->p != '.')
-            return -EINVAL;
-        t->p++;
-        js_skip(t);
-    }
-    if (!js_ident(t, "join"))
-        return -EINVAL;
-    t->p += 4;
-    js_skip(t);
-    if (t->p >= t->end || *t->p != '(')
-        return -EINVAL;
-    t->p++;
-    size_t o = 0;
-    out[0] = '\0';
-    for (;;) {
-        js_skip(t);
-        if (t->p >= t->end)
-            return -EINVAL;
-        if (*t->p == ')')
-            break;
-        char part[PATH_MAX];
-        if (!(*t->p == '"' || *t->p == '\'' || *t->p == '`'))
-            return -EINVAL;
-        int rc = js_string(t, part, sizeof part);
-        if (rc < 0)
-            return rc;
-        int w = snprintf(out + o, outlen - o, "%s%s", o ? "/" : "", part);
-        if (w < 0 || (size_t)w >= outlen - o)
-            return -ENAMETOOLONG;
-        o += (size_t)w;
-        js_skip(t);
-        if (t->p < t->end && *t->p == ',')
-            t->p++;
-    }
-    return o ? 0 : -EINVAL;
-}
-
-int migrations_config_path(const char *text, size_t len, char *out, size_t outlen)
-{
-    struct jstok t = {text, text + len};
-    while (t.p < t.end) {
-        js_skip(&t);
-        if (t.p >= t.end)
-            break;
-        char c = *t.p;
-        if (js_key(&t, "migrations")) {
-            if (t.p >= t.end || *t.p != '{')
-                return -EINVAL;
-            t.p++;
-            int depth = 0;
-            while (t.p < t.end) {
-                js_skip(&t);
-                if (t.p >= t.end)
-                    break;
-                c = *t.p;
-                if (depth == 0 && js_key(&t, "path"))
-                    return js_path_value(&t, out, outlen);
-                if (c == '"' || c == '\'' || c == '`') {
-                    js_string(&t, NULL, 0);
-                    continue;
-                }
-                if (c == '{' || c == '(' || c == '[')
-                    depth++;
-                else if (c == '}' || c == ')' || c == ']') {
-                    if (depth-- == 0)
-                        return -ENOENT;
-                }
-                t.p++;
-            }
-            return -ENOENT;
-        }
-        if (c == '"' || c == '\'' || c == '`') {
-            js_string(&t, NULL, 0);
-            continue;
-        }
-        /* Skip a whole identifier so "xmigrations:" never matches in its middle. */
-        if (c == '_' || c == '$' || ((c | 32) >= 'a' && (c | 32) <= 'z')) {
-            while (t.p < t.end && (*t.p == '_' || *t.p == '$' || (*t.p >= '0' && *t.p <= '9') ||
-                                   ((*t.p | 32) >= 'a' && (*t.p | 32) <= 'z')))
-                t.p++;
-            continue;
-        }
-        t.p++;
-    }
-    return -ENOENT;
-}
-
-/* --- where the folder is ------------------------------------------------------------ */
-
-static const char *env_get(const char *name)
-{
-    return getenv(name);
-}
-
-/* The migrations folder: [migrate] dir; else prisma.config's migrations.path (relative to
- * the config file); else `migrations` in the schema's folder root, as Prisma 6.7+ and 7
- * infer it (inferDirectoryConfig: next to a single schema file, inside a schema folder);
- * else prisma/migrations. Relative paths are relative to the app directory. */
-void migrations_find_dir(const struct config *cfg, char *out, size_t outlen)
-{
-    const char *app = cfg->app.dir ? cfg->app.dir : "";
-    char rel[PATH_MAX] = "";
-    out[0] = '\0';
-    if (cfg->migrate.dir && *cfg->migrate.dir) {
-        snprintf(rel, sizeof rel, "%s", cfg->migrate.dir);
-    } else {
-        char conf[PATH_MAX];
-        if (prisma_find_config(app, cfg->prisma.config, conf, sizeof conf) == 0) {
-            char *text = NULL;
-            size_t len = 0;
-            if (prisma_read_file(conf, 1 << 20, &text, &len) == 0) {
-                char path[PATH_MAX], cdir[PATH_MAX];
-                int r = migrations_config_path(text, len, path, sizeof path);
-                free(text);
-                if (r == 0) {
-                    prisma_path_dirname(conf, cdir, sizeof cdir);
-                    prisma_path_join(cdir, path, out, outlen);
-                } else if (r == -EINVAL) {
-                    log_warn("migrate",
-                             "cannot evaluate migrations.path in '%s': set [migrate] dir to "
-                             "the same folder",
-                             conf);
-                } else if (r == -ENAMETOOLONG) {
-                    log_warn("migrate",
-                             "migrations.path in '%s' is longer than a path can be: ignored; "
-                             "set [migrate] dir to the folder",
-                             conf);
-                }
-            }
-        }
-        if (!out[0]) {
-            struct prisma_project p;
-            char err[512];
-            memset(&p, 0, sizeof p);
-            if (prisma_find_project(&p, app, cfg->prisma.schema, cfg->prisma.config, env_get, err,
-                                    sizeof err) == 0) {
-                char base[PATH_MAX];
-                if (p.schema_is_dir)
-                    snprintf(base, sizeof base, "%s", p.schema);
-                else
-                    prisma_path_dirname(p.schema, base, sizeof base);
-                prisma_path_join(base, "migrations", out, outlen);
-            }
-            prisma_project_free(&p);
-        }
-        if (!out[0])
-            snprintf(rel, sizeof rel, "prisma/migrations");
-    }
-    if (rel[0])
-        prisma_path_join(app, rel, out, outlen);
 }
 
 /* --- checksums ---------------------------------------------------------------------- */
@@ -788,13 +455,15 @@ int migrations_load_script(const char *dir, const struct migration_local *m,
                  "again: set [migrate] dir to a shorter path", m->name, dir);
         return -ENAMETOOLONG;
     }
-    unsigned char *buf = NULL;
+    char *text = NULL;
     size_t n = 0;
-    int rc = read_at(AT_FDCWD, path, &buf, &n);
+    /* Regular files only, and a regular file is bounded by its size. */
+    int rc = file_read(AT_FDCWD, path, 0, SIZE_MAX, &text, &n);
     if (rc < 0) {
-        snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-rc));
+        snprintf(err, errlen, "cannot read '%s': %s", path, file_strerror(rc));
         return rc;
     }
+    unsigned char *buf = (unsigned char *)text;
     /* What is applied must be what was compared: an editor saving it since then would
      * otherwise have its new content recorded under the old checksum. */
     char hex[MIGRATIONS_CHECKSUM_LEN + 1];
@@ -877,8 +546,8 @@ int migrations_classify(const struct migration_list *list, const struct migratio
         long i = migrations_list_find(list, row->name);
         row_local[r] = i;
         if (!row->finished && !row->rolled_back) {
-            /* A row another replica is writing right now looks failed; the advisory lock
-             * tells them apart (PRISMA.md). */
+            /* A row another replica is writing right now looks failed; Prisma's advisory
+             * lock, held by the writer, tells them apart. */
             if (in_progress) {
                 if (!contains(rep->in_flight, rep->nin_flight, row->name))
                     rep->in_flight[rep->nin_flight++] = row->name;

@@ -2,17 +2,16 @@
  * checksums of migration.sql, and the comparison of the folder with the rows of
  * `_prisma_migrations`. The rules are Prisma's own (prisma-engines `checksum.rs`,
  * `migrations_directory.rs`, `diagnose_migration_history.rs`, `apply_migrations.rs`; the
- * CLI's `listMigrations.ts`); see /work/shared/PRISMA.md. Everything here except
- * migrations_read_dir() and migrations_find_dir() is pure and unit-tested in
- * tests/unit/test_migrations.c. */
+ * CLI's `listMigrations.ts`, `MigrateStatus.ts`). Everything here but migrations_read_dir()
+ * and migrations_load_script() is pure and unit-tested in tests/unit/test_migrations.c. */
 #ifndef DEVINIT_MIGRATIONS_H
 #define DEVINIT_MIGRATIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "config/config.h"
 #include "base/hash.h"
+#include "config/config.h"
 
 #define MIGRATIONS_CHECKSUM_LEN 64
 /* Prisma's advisory lock key for Migrate (flavour/postgres.rs). */
@@ -67,14 +66,6 @@ int migrations_read_dir(const char *dir, struct migration_list *list, char *err,
 
 void migrations_list_free(struct migration_list *list);
 
-/* Where the migrations folder is, as Prisma would look for it (reads the file system):
- * [migrate] dir; else `migrations: { path }` in the Prisma config file (relative to that
- * file); else `migrations` in the schema's root: next to a single schema file, inside a
- * schema folder (Prisma 6.7+ and 7, inferDirectoryConfig); else prisma/migrations. Relative
- * paths are joined to the app directory. Writes the path into out; a config value devinit
- * cannot evaluate is warned about and skipped. */
-void migrations_find_dir(const struct config *cfg, char *out, size_t outlen);
-
 /* Adds one migration (copies name and script; script NULL = no migration.sql, with errno
  * err). For tests and for callers that build a list themselves; call migrations_list_sort()
  * after the last one. 0 or -ENOMEM. */
@@ -92,13 +83,6 @@ long migrations_list_find(const struct migration_list *list, const char *name);
  * "provider = " and every surrounding '"' trimmed; MIGRATIONS_PROVIDER_NOT_FOUND when there is
  * no such line. Writes into out (truncated to outlen - 1). */
 void migrations_lock_provider(const char *text, size_t len, char *out, size_t outlen);
-
-/* The migrations folder written in a prisma.config.* file: `migrations: { path: "..." }`,
- * where the value is a string literal or path.join()/join() of string literals (joined with
- * '/'). Comments and other strings are skipped. 0 with the path as written (relative to the
- * config file's directory); -ENOENT when there is no such key; -EINVAL when its value is an
- * expression devinit cannot evaluate; -ENAMETOOLONG when it does not fit in out. Pure. */
-int migrations_config_path(const char *text, size_t len, char *out, size_t outlen);
 
 /* Name issues of one name (all but SAME_STAMP, which needs the list). */
 unsigned migrations_name_check(const char *name);

@@ -6,6 +6,7 @@
  * interrupted halfway can never leave a stamp that matches. For managers that update
  * node_modules in place the stamp is removed before the install starts, for the same reason. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,16 +16,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/exitcodes.h"
+#include "base/file.h"
 #include "base/hash.h"
+#include "base/json.h"
 #include "base/log.h"
-#include "prisma/schema.h"
+#include "base/path.h"
 #include "base/stamp.h"
 #include "steps/step.h"
 
 #define NAME       "deps"
 #define STAMP_NAME ".devinit-deps.stamp"
 #define MAX_ARGS   32
+/* Beyond these a file is not what it claims to be (the largest lockfiles seen are tens of MB). */
+#define PACKAGE_JSON_MAX (16u << 20)
+#define LOCKFILE_MAX     (256u << 20)
 
 struct deps {
     char dir[PATH_MAX]; /* the app directory as configured ("" = cwd) */
@@ -41,7 +48,7 @@ struct deps {
 
 static void path_in(const struct deps *d, const char *name, char *out, size_t len)
 {
-    if (prisma_path_join(d->dir, name, out, len) < 0)
+    if (path_join(d->dir, name, out, len) < 0)
         snprintf(out, len, "%s", name);
 }
 
@@ -68,7 +75,7 @@ static void package_manager_field(const char *pkg, size_t len, char *name, size_
     char v[128];
     name[0] = '\0';
     *major = 0;
-    if (!pkg || prisma_json_string(pkg, len, path, v, sizeof v) < 0)
+    if (!pkg || json_get_string(pkg, len, path, v, sizeof v) < 0)
         return;
     char *at = strchr(v, '@');
     if (at) {
@@ -211,8 +218,8 @@ static void platform_name(char *out, size_t len)
     snprintf(out, len, "%s-%s-%s", u.sysname, u.machine, access(musl, F_OK) == 0 ? "musl" : "gnu");
 }
 
-/* What node_modules must have been installed from. 0 or -errno (logged). */
-static int compute_stamp(struct deps *d, struct stamp *s)
+/* What node_modules must have been installed from. 0, or -errno with the reason in err. */
+static int compute_stamp(struct deps *d, struct stamp *s, char *err, size_t errlen)
 {
     char path[PATH_MAX], hex[HASH_HEX_LEN + 1], value[STAMP_VALUE_MAX];
     stamp_init(s);
@@ -220,9 +227,9 @@ static int compute_stamp(struct deps *d, struct stamp *s)
     stamp_set(s, "command", d->command);
     if (d->lockfile) {
         path_in(d, d->lockfile, path, sizeof path);
-        int rc = hash_file_hex(path, hex);
+        int rc = hash_file_hex(path, LOCKFILE_MAX, hex);
         if (rc < 0) {
-            log_error(NAME, "cannot read '%s': %s", path, strerror(-rc));
+            snprintf(err, errlen, "cannot read '%s': %s", path, file_strerror(rc));
             return rc;
         }
         snprintf(value, sizeof value, "%s %s", d->lockfile, hex);
@@ -231,9 +238,9 @@ static int compute_stamp(struct deps *d, struct stamp *s)
     }
     stamp_set(s, "lockfile", value);
     path_in(d, "package.json", path, sizeof path);
-    int rc = hash_file_hex(path, hex);
+    int rc = hash_file_hex(path, PACKAGE_JSON_MAX, hex);
     if (rc < 0) {
-        log_error(NAME, "cannot read '%s': %s", path, strerror(-rc));
+        snprintf(err, errlen, "cannot read '%s': %s", path, file_strerror(rc));
         return rc;
     }
     stamp_set(s, "package.json", hex);
@@ -294,14 +301,15 @@ static void deps_check(struct step_run *r)
     path_in(d, "package.json", pkgpath, sizeof pkgpath);
     char *pkg = NULL;
     size_t pkglen = 0;
-    int rc = prisma_read_file(pkgpath, 16 << 20, &pkg, &pkglen);
+    int rc = file_read(AT_FDCWD, pkgpath, 0, PACKAGE_JSON_MAX, &pkg, &pkglen);
     if (rc == -ENOENT) {
         step_checked(r, STEP_OK, 0, "no package.json in '%s': nothing to install",
                      *d->dir ? d->dir : ".");
         return;
     }
     if (rc < 0) {
-        step_checked(r, STEP_ERROR, EXIT_OSERR, "cannot read '%s': %s", pkgpath, strerror(-rc));
+        step_checked(r, STEP_ERROR, file_exit_code(rc), "cannot read '%s': %s", pkgpath,
+                     file_strerror(rc));
         return;
     }
     rc = choose_command(d, cfg, pkg, pkglen);
@@ -318,9 +326,9 @@ static void deps_check(struct step_run *r)
                  "no lockfile in '%s': '%s' may install other versions than last time; "
                  "commit a lockfile",
                  *d->dir ? d->dir : ".", d->command);
-    if (compute_stamp(d, &d->want) < 0) {
-        step_checked(r, STEP_ERROR, EXIT_OSERR, "cannot hash the install's inputs in '%s'",
-                     *d->dir ? d->dir : ".");
+    char err[PATH_MAX + 256];
+    if ((rc = compute_stamp(d, &d->want, err, sizeof err)) < 0) {
+        step_checked(r, STEP_ERROR, file_exit_code(rc), "%s", err);
         return;
     }
 
@@ -367,7 +375,7 @@ static void write_stamp(struct step_run *r, struct deps *d)
         char pkgpath[PATH_MAX], *pkg = NULL;
         size_t pkglen = 0;
         path_in(d, "package.json", pkgpath, sizeof pkgpath);
-        int rc = prisma_read_file(pkgpath, 16 << 20, &pkg, &pkglen);
+        int rc = file_read(AT_FDCWD, pkgpath, 0, PACKAGE_JSON_MAX, &pkg, &pkglen);
         if (rc == 0)
             rc = choose_command(next, r->cfg, pkg, pkglen);
         free(pkg);
@@ -377,7 +385,9 @@ static void write_stamp(struct step_run *r, struct deps *d)
         }
     }
     struct stamp *now = &next->want;
-    if (compute_stamp(next, now) < 0) {
+    char err[PATH_MAX + 256];
+    if (compute_stamp(next, now, err, sizeof err) < 0) {
+        log_warn(NAME, "%s; the install will run again at the next start", err);
         free(next);
         return;
     }
@@ -419,7 +429,7 @@ static void deps_done(struct step_run *r, int wstatus)
         return;
     }
     write_stamp(r, d);
-    uint64_t ms = step_now_ms() - d->act_started_ms;
+    uint64_t ms = clock_ms() - d->act_started_ms;
     step_acted(r, 0, "installed with '%s' in %llu.%01llu s", d->command,
                (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100));
 }
@@ -434,7 +444,7 @@ static void deps_act(struct step_run *r)
                    d->stamp_path, strerror(-rc), d->node_modules);
         return;
     }
-    d->act_started_ms = step_now_ms();
+    d->act_started_ms = clock_ms();
     rc = step_exec(r, d->argv, NULL, *d->dir ? d->dir : NULL, deps_done);
     if (rc < 0)
         step_acted(r, EXIT_OSERR, "cannot start '%s': %s", d->command, strerror(-rc));
@@ -461,9 +471,10 @@ static void deps_cleanup(struct step_run *r)
     r->priv = NULL;
 }
 
-const struct step_ops step_deps = {
+const struct step_desc step_deps = {
     .name = NAME,
-    .id = STEP_DEPS,
+    .summary = "install the packages (npm ci, pnpm, yarn, bun)",
+    .flags = STEP_ON_LOCKFILE,
     .needs = 0,
     .check = deps_check,
     .act = deps_act,

@@ -1,7 +1,7 @@
 /* The generate step: runs `prisma generate` when the generated client no longer matches the
  * schema, the Prisma config or the installed Prisma, and only then (a generate costs 2-4 s).
  *
- * The client is stale when (PRISMA.md, "Is the generated client stale?"):
+ * The client is stale when:
  *   - any generator's output is missing;
  *   - our stamp (node_modules/.devinit-generate.stamp) names other inputs than the current
  *     ones: the schema files (whitespace-insensitive), the config file, the versions of prisma
@@ -11,6 +11,7 @@
  * The stamp also records each client file's size and mtime: a client rewritten by someone else
  * (a `prisma generate` by hand on another schema) is then judged by its content again. */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,15 +20,23 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/clock.h"
 #include "base/exitcodes.h"
+#include "base/file.h"
 #include "base/hash.h"
 #include "base/log.h"
-#include "prisma/schema.h"
+#include "base/path.h"
 #include "base/stamp.h"
+#include "prisma/client.h"
+#include "prisma/project.h"
 #include "steps/step.h"
 
 #define NAME       "generate"
 #define STAMP_NAME ".devinit-generate.stamp"
+/* Beyond these a file is not what it claims to be. */
+#define SCHEMA_MAX (16u << 20)
+#define CONFIG_MAX (1u << 20)
+#define CLIENT_MAX (64u << 20)
 
 struct gen {
     char app[PATH_MAX]; /* the app directory, absolute */
@@ -49,10 +58,7 @@ static const char *getenv_wrap(const char *name)
 /* A path for messages: relative to the app directory when inside it. */
 static const char *rel(const struct gen *g, const char *path)
 {
-    size_t n = strlen(g->app);
-    if (strncmp(path, g->app, n) == 0 && path[n] == '/')
-        return path + n + 1;
-    return path;
+    return path_inside(g->app, path);
 }
 
 /* Reads every schema file into one buffer, in path order, as Prisma concatenates them into
@@ -64,7 +70,7 @@ static int read_schema_text(const struct gen *g, char **text, size_t *len)
     for (size_t i = 0; i < g->proj.nfiles; i++) {
         char *t;
         size_t n;
-        int rc = prisma_read_file(g->proj.files[i], 16 << 20, &t, &n);
+        int rc = file_read(AT_FDCWD, g->proj.files[i], 0, SCHEMA_MAX, &t, &n);
         if (rc < 0) {
             free(all);
             return rc;
@@ -100,7 +106,7 @@ static int schema_hash(const struct gen *g, char hex[HASH_HEX_LEN + 1])
     for (size_t i = 0; i < g->proj.nfiles; i++) {
         char *t;
         size_t n;
-        rc = prisma_read_file(g->proj.files[i], 16 << 20, &t, &n);
+        rc = file_read(AT_FDCWD, g->proj.files[i], 0, SCHEMA_MAX, &t, &n);
         if (rc < 0) {
             hash_abort(&h);
             return rc;
@@ -131,15 +137,15 @@ static int compute_inputs(struct gen *g, struct stamp *s, char *err, size_t errl
     int rc = schema_hash(g, hex);
     if (rc < 0) {
         snprintf(err, errlen, "cannot read the prisma schema '%.400s': %s", rel(g, g->proj.schema),
-                 strerror(-rc));
+                 file_strerror(rc));
         return rc;
     }
     stamp_set(s, "schema", hex);
     if (g->proj.config[0]) {
-        rc = hash_file_hex(g->proj.config, hex);
+        rc = hash_file_hex(g->proj.config, CONFIG_MAX, hex);
         if (rc < 0) {
             snprintf(err, errlen, "cannot read the prisma config '%.400s': %s",
-                     rel(g, g->proj.config), strerror(-rc));
+                     rel(g, g->proj.config), file_strerror(rc));
             return rc;
         }
         snprintf(value, sizeof value, "%.900s %s", rel(g, g->proj.config), hex);
@@ -272,7 +278,7 @@ static bool judge_by_content(const struct gen *g, const char *prefix, char *why,
     int rc = read_schema_text(g, &schema, &slen);
     if (rc < 0) {
         snprintf(why, len, "%scannot read the schema '%.400s': %s", prefix, schema_name(g),
-                 strerror(-rc));
+                 file_strerror(rc));
         return false;
     }
     bool ok = true;
@@ -292,7 +298,7 @@ static bool judge_by_content(const struct gen *g, const char *prefix, char *why,
         }
         char *text = NULL, *inline_schema = NULL, version[64];
         size_t tlen = 0;
-        rc = prisma_read_file(file, 64 << 20, &text, &tlen);
+        rc = file_read(AT_FDCWD, file, 0, CLIENT_MAX, &text, &tlen);
         if (rc == 0)
             rc = prisma_client_extract(text, tlen, version, sizeof version, &inline_schema);
         free(text);
@@ -364,8 +370,9 @@ static void generate_check(struct step_run *r)
     }
 
     char err[1024];
-    int rc = prisma_find_project(&g->proj, g->app, cfg->prisma.schema, cfg->prisma.config,
-                                 getenv_wrap, err, sizeof err);
+    struct prisma_settings ps = step_prisma_settings(cfg);
+    ps.app_dir = g->app;
+    int rc = prisma_project_find(&g->proj, &ps, getenv_wrap, err, sizeof err);
     if (rc == -ENOENT && !(cfg->prisma.schema && *cfg->prisma.schema)) {
         prisma_project_free(&g->proj);
         step_checked(r, STEP_OK, 0, "no prisma schema in '%s': nothing to generate", dir);
@@ -399,7 +406,7 @@ static void generate_check(struct step_run *r)
     }
     /* node_modules/prisma -> node_modules/.bin/prisma, as npm, yarn, pnpm and bun link it. */
     char nm[PATH_MAX];
-    prisma_path_dirname(pkgdir, nm, sizeof nm);
+    path_dirname(pkgdir, nm, sizeof nm);
     snprintf(g->prisma_bin, sizeof g->prisma_bin, "%.4000s/.bin/prisma", nm);
     if (prisma_package_version(g->app, "@prisma/client", g->client_version,
                                sizeof g->client_version, NULL, 0) < 0)
@@ -485,7 +492,7 @@ static void generate_done(struct step_run *r, int wstatus)
             write_stamp(g, now);
     }
     free(now);
-    uint64_t ms = step_now_ms() - g->act_started_ms;
+    uint64_t ms = clock_ms() - g->act_started_ms;
     step_acted(r, 0, "generated the prisma client from %s in %llu.%01llu s", schema_name(g),
                (unsigned long long)(ms / 1000), (unsigned long long)(ms % 1000 / 100));
 }
@@ -520,7 +527,7 @@ static void generate_act(struct step_run *r)
         g->argv[n++] = g->proj.config;
     }
     g->argv[n] = NULL;
-    g->act_started_ms = step_now_ms();
+    g->act_started_ms = clock_ms();
     rc = step_exec(r, g->argv, NULL, g->app, generate_done);
     if (rc < 0)
         step_acted(r, EXIT_OSERR, "cannot start '%s': %s", g->prisma_bin, strerror(-rc));
@@ -555,9 +562,10 @@ static void generate_json(struct step_run *r, struct jsonw *w)
     jsonw_array_end(w);
 }
 
-const struct step_ops step_generate = {
+const struct step_desc step_generate = {
     .name = NAME,
-    .id = STEP_GENERATE,
+    .summary = "prisma generate, when the client is stale",
+    .flags = STEP_ON_LOCKFILE | STEP_ON_SCHEMA,
     .needs = 0,
     .check = generate_check,
     .act = generate_act,

@@ -8,28 +8,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "init/sigtable.h"
-
-/* The steps in the order they run. A step module adds its line here.
- * --- step table --- */
-static const struct step_ops *const step_table[STEP_COUNT] = {
-    &step_deps,
-    &step_generate,
-    &step_wait,
-    &step_migrate,
-};
-/* --- end of step table --- */
-
-static const char *const step_names[STEP_COUNT] = {"deps", "generate", "wait", "migrate"};
-
-uint64_t step_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 const char *step_status_name(enum step_status s)
 {
@@ -78,7 +60,7 @@ vset_reason(struct step_run *r, const char *fmt, va_list ap)
 
 static void step_end(struct step_run *r)
 {
-    r->elapsed_ms = step_now_ms() - r->started_ms;
+    r->elapsed_ms = clock_ms() - r->started_ms;
 }
 
 void step_checked(struct step_run *r, enum step_status verdict, int exit_code, const char *fmt,
@@ -93,14 +75,14 @@ void step_checked(struct step_run *r, enum step_status verdict, int exit_code, c
     va_end(ap);
     r->status = verdict;
     r->exit_code = (verdict == STEP_ERROR) ? exit_code : 0;
-    const char *name = r->ops->name;
+    const char *name = r->step->name;
 
     switch (verdict) {
     case STEP_WOULD_RUN:
         if (!pl->dry_run) {
             log_info(name, "%s", r->reason);
             r->acted = true;
-            r->ops->act(r);
+            r->step->act(r);
             return;
         }
         break;
@@ -136,12 +118,12 @@ void step_acted(struct step_run *r, int exit_code, const char *fmt, ...)
     if (exit_code != 0) {
         r->status = STEP_ERROR;
         r->exit_code = exit_code;
-        log_error(r->ops->name, "%s", r->reason);
+        log_error(r->step->name, "%s", r->reason);
         finish(pl, exit_code);
         return;
     }
     r->status = STEP_OK;
-    log_info(r->ops->name, "%s", r->reason);
+    log_info(r->step->name, "%s", r->reason);
     next_step(pl);
 }
 
@@ -160,15 +142,15 @@ static void on_step_child_exit(struct child *c, int wstatus, void *data)
 int step_exec(struct step_run *r, char *const *argv, char *const *envp, const char *dir,
               void (*done)(struct step_run *r, int wstatus))
 {
-    struct child_opts o = {.argv = argv, .envp = envp, .dir = dir, .capture = r->ops->name};
+    struct child_opts o = {.argv = argv, .envp = envp, .dir = dir, .capture = r->step->name};
     r->exec_done = done;
     int rc = child_spawn(&r->child, &o, on_step_child_exit, r);
     if (rc < 0) {
-        log_error(r->ops->name, "cannot start '%s': %s", argv[0], strerror(-rc));
+        log_error(r->step->name, "cannot start '%s': %s", argv[0], strerror(-rc));
         return rc;
     }
     r->child_running = true;
-    log_debug(r->ops->name, "started '%s' as pid %d", argv[0], (int)r->child.pgid);
+    log_debug(r->step->name, "started '%s' as pid %d", argv[0], (int)r->child.pgid);
     return 0;
 }
 
@@ -198,7 +180,7 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
         char copy[sizeof tail], *save = NULL;
         memcpy(copy, tail, sizeof copy);
         for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-            log_error(r->ops->name, "| %s", line);
+            log_error(r->step->name, "| %s", line);
     }
     /* The reason quotes the most telling line: the last one that starts with "error"
      * (Prisma's "error: Error validating: ..."), else the last that mentions one (npm's
@@ -226,10 +208,10 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
         step_acted(r, EXIT_SOFTWARE, "'%s' %s", cmd, how);
 }
 
-static bool needs_failed(const struct pipeline *pl, const struct step_ops *ops)
+static bool needs_failed(const struct pipeline *pl, const struct step_desc *step)
 {
     for (int i = 0; i < STEP_COUNT; i++)
-        if ((ops->needs & STEP_BIT(i)) && pl->runs[i].status == STEP_ERROR)
+        if ((step->needs & STEP_BIT(i)) && pl->runs[i].status == STEP_ERROR)
             return true;
     return false;
 }
@@ -243,8 +225,8 @@ static void next_step(struct pipeline *pl)
             return;
         }
         struct step_run *r = &pl->runs[i];
-        r->started_ms = step_now_ms();
-        if (!r->ops) {
+        r->started_ms = clock_ms();
+        if (!r->step) {
             r->status = STEP_SKIPPED;
             snprintf(r->reason, sizeof r->reason, "not built into this devinit");
             continue;
@@ -254,21 +236,15 @@ static void next_step(struct pipeline *pl)
             snprintf(r->reason, sizeof r->reason, "skipped on the command line");
             continue;
         }
-        if (needs_failed(pl, r->ops)) {
+        if (needs_failed(pl, r->step)) {
             r->status = STEP_SKIPPED;
             snprintf(r->reason, sizeof r->reason, "a step it needs did not succeed");
             continue;
         }
-        log_debug(r->ops->name, "checking");
-        r->ops->check(r);
+        log_debug(r->step->name, "checking");
+        r->step->check(r);
         return; /* step_checked/step_acted continue the walk */
     }
-}
-
-void pipeline_start(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
-                    bool dry_run, void (*done)(struct pipeline *, int, void *), void *data)
-{
-    pipeline_start_steps(pl, loop, cfg, STEP_ALL, dry_run, done, data);
 }
 
 bool pipeline_acted(const struct pipeline *pl)
@@ -294,7 +270,7 @@ void pipeline_start_steps(struct pipeline *pl, uv_loop_t *loop, const struct con
     pl->current = -1;
     for (int i = 0; i < STEP_COUNT; i++) {
         struct step_run *r = &pl->runs[i];
-        r->ops = step_table[i];
+        r->step = step_desc(i);
         r->loop = loop;
         r->cfg = cfg;
         r->dry_run = dry_run;
@@ -315,9 +291,9 @@ void pipeline_cancel(struct pipeline *pl, int signo)
     }
     struct step_run *r = &pl->runs[i];
     r->cancelled = true;
-    log_info(r->ops->name, "stopping on %s", sigtable_name(signo));
-    if (r->ops->cancel)
-        r->ops->cancel(r);
+    log_info(r->step->name, "stopping on %s", sigtable_name(signo));
+    if (r->step->cancel)
+        r->step->cancel(r);
     if (r->child_running) {
         /* on_step_child_exit finishes once the step's process group is gone. */
         child_stop(&r->child, signo, pl->cfg->app.stop_timeout_ms);
@@ -335,7 +311,7 @@ void pipeline_json(const struct pipeline *pl, struct jsonw *w)
     jsonw_object_begin(w);
     for (int i = 0; i < STEP_COUNT; i++) {
         const struct step_run *r = &pl->runs[i];
-        jsonw_key(w, step_names[i]);
+        jsonw_key(w, step_name(i));
         jsonw_object_begin(w);
         jsonw_key(w, "status");
         jsonw_string(w, step_status_name(r->status));
@@ -343,8 +319,8 @@ void pipeline_json(const struct pipeline *pl, struct jsonw *w)
         jsonw_string(w, r->reason);
         jsonw_key(w, "elapsed_ms");
         jsonw_int(w, (int64_t)r->elapsed_ms);
-        if (r->ops && r->ops->json && r->status != STEP_SKIPPED && r->status != STEP_PENDING)
-            r->ops->json((struct step_run *)r, w);
+        if (r->step && r->step->json && r->status != STEP_SKIPPED && r->status != STEP_PENDING)
+            r->step->json((struct step_run *)r, w);
         jsonw_object_end(w);
     }
     jsonw_object_end(w);
@@ -355,7 +331,7 @@ void pipeline_print(const struct pipeline *pl)
 {
     for (int i = 0; i < STEP_COUNT; i++) {
         const struct step_run *r = &pl->runs[i];
-        printf("%-9s %-10s %s\n", step_names[i], step_status_name(r->status), r->reason);
+        printf("%-9s %-10s %s\n", step_name(i), step_status_name(r->status), r->reason);
     }
     printf("%s\n", pl->exit_code == EXIT_READY      ? "ready"
                    : pl->exit_code == EXIT_WOULD_RUN ? "not ready: some step would act"
@@ -366,9 +342,9 @@ void pipeline_free(struct pipeline *pl)
 {
     for (int i = 0; i < STEP_COUNT; i++) {
         struct step_run *r = &pl->runs[i];
-        if (r->ops && r->ops->cleanup)
-            r->ops->cleanup(r);
-        r->ops = NULL; /* idempotent: cleanup runs once */
+        if (r->step && r->step->cleanup)
+            r->step->cleanup(r);
+        r->step = NULL; /* idempotent: cleanup runs once */
         r->priv = NULL;
         if (!r->child_running)
             child_release(&r->child);

@@ -23,13 +23,10 @@ struct pipeline {
     void *data;
 };
 
-/* Starts the steps enabled in cfg->steps. done runs once: with 0 when the app may start (or,
- * dry run, EXIT_READY/EXIT_WOULD_RUN), a documented error code, or 128+N after
+/* Starts the steps of mask that cfg->steps enables (STEP_ALL: the start-up; fewer: live
+ * sync's re-run, the status probe). done runs once: with 0 when the app may start (or, dry
+ * run, EXIT_READY/EXIT_WOULD_RUN), a documented error code, or 128+N after
  * pipeline_cancel(N). cfg must outlive the pipeline. */
-void pipeline_start(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
-                    bool dry_run, void (*done)(struct pipeline *, int, void *), void *data);
-
-/* The same, for only the steps in mask (still limited to cfg->steps): live sync's re-run. */
 void pipeline_start_steps(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
                           unsigned mask, bool dry_run,
                           void (*done)(struct pipeline *, int, void *), void *data);

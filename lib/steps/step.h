@@ -1,7 +1,7 @@
-/* The pipeline's steps. Each start-up step (deps, generate, wait, migrate) is a descriptor of
- * the same small interface; pipeline.c walks the table in order. A step first *checks*
- * (cheap, changes nothing) and *acts* only when the check says so. `devinit check` runs every
- * check and no act.
+/* The pipeline's steps. Each start-up step (deps, generate, wait, migrate) is one descriptor:
+ * its name, its traits and the same small interface; steps/table.c lists them in order and
+ * pipeline.c walks them. A step first *checks* (cheap, changes nothing) and *acts* only when
+ * the check says so. `devinit check` runs every check and no act.
  *
  * Every callback may finish later, from the loop. The contract: check ends with exactly one
  * step_checked(), act with exactly one step_acted(); after cancel, a step calls neither. */
@@ -15,6 +15,8 @@
 #include "config/config.h"
 #include "base/jsonw.h"
 #include "init/supervisor.h"
+#include "prisma/project.h"
+#include "steps/table.h"
 
 enum step_status {
     STEP_PENDING = 0, /* not reached yet */
@@ -29,9 +31,10 @@ const char *step_status_name(enum step_status s); /* "ok", "would-run", ... */
 
 struct step_run;
 
-struct step_ops {
+struct step_desc {
     const char *name;
-    enum step_id id;
+    const char *summary; /* what it does, for --help */
+    unsigned flags; /* enum step_flag */
     unsigned needs; /* STEP_BIT()s that must not have failed for this step to run */
     void (*check)(struct step_run *r);
     void (*act)(struct step_run *r);
@@ -45,7 +48,7 @@ struct step_ops {
 };
 
 struct step_run {
-    const struct step_ops *ops;
+    const struct step_desc *step;
     uv_loop_t *loop;
     const struct config *cfg;
     bool dry_run; /* devinit check: never act, change nothing */
@@ -85,15 +88,20 @@ int step_exec(struct step_run *r, char *const *argv, char *const *envp, const ch
  * signal), logging the last lines of its output. */
 void step_fail_command(struct step_run *r, char *const *argv, int wstatus);
 
-/* The steps, in pipeline order. Each module adds its line here and in pipeline.c's table.
- * --- step declarations --- */
-extern const struct step_ops step_deps;
-extern const struct step_ops step_generate;
-extern const struct step_ops step_wait;
-extern const struct step_ops step_migrate;
-/* --- end of step declarations --- */
+/* The descriptors, each defined in its step's file; steps/table.c orders them. */
+extern const struct step_desc step_deps;
+extern const struct step_desc step_generate;
+extern const struct step_desc step_wait;
+extern const struct step_desc step_migrate;
 
-/* Milliseconds of a monotonic clock. */
-uint64_t step_now_ms(void);
+/* The descriptor of step id. */
+const struct step_desc *step_desc(enum step_id id);
+
+/* The Prisma paths the user set, for prisma_project_find() and prisma_migrations_find(). */
+static inline struct prisma_settings step_prisma_settings(const struct config *cfg)
+{
+    return (struct prisma_settings){cfg->app.dir, cfg->prisma.schema, cfg->prisma.config,
+                                    cfg->migrate.dir};
+}
 
 #endif

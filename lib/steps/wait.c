@@ -7,7 +7,7 @@
  * round, no waiting); otherwise STEP_WOULD_RUN, and act keeps the retries that are already
  * running until everything is ready or [wait] timeout, counted from the start of check.
  *
- * Nothing blocks: DNS on libuv's thread pool, libpq through lib/pgconn.c, TCP probes with
+ * Nothing blocks: DNS on libuv's thread pool, libpq through db/pgconn.c, TCP probes with
  * uv_tcp_connect. A signal (cancel) closes everything at once. */
 #include <errno.h>
 #include <netdb.h>
@@ -18,6 +18,7 @@
 
 #include "db/dburl.h"
 #include "config/envfile.h"
+#include "base/clock.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "db/pgconn.h"
@@ -158,7 +159,7 @@ static void stop_all(struct waitst *w)
 
 static uint64_t elapsed(const struct waitst *w)
 {
-    return step_now_ms() - w->start_ms;
+    return clock_ms() - w->start_ms;
 }
 
 /* --- one attempt ----------------------------------------------------------------------- */
@@ -628,7 +629,7 @@ static void wait_check(struct step_run *r)
     }
     r->priv = w;
     w->r = r;
-    w->start_ms = step_now_ms();
+    w->start_ms = clock_ms();
     w->timeout_ms = cfg->wait.timeout_ms;
     w->attempt_ms = r->dry_run || w->timeout_ms == 0 || w->timeout_ms > ATTEMPT_MAX_MS
                         ? ATTEMPT_MAX_MS
@@ -754,9 +755,10 @@ static void wait_cleanup(struct step_run *r)
     maybe_free(w);
 }
 
-const struct step_ops step_wait = {
+const struct step_desc step_wait = {
     .name = NAME,
-    .id = STEP_WAIT,
+    .summary = "wait until the database and services accept",
+    .flags = STEP_ON_MIGRATIONS | STEP_USES_DATABASE | STEP_STATUS_PROBE,
     .needs = 0,
     .check = wait_check,
     .act = wait_act,

@@ -1,6 +1,6 @@
 /* The migrations folder and what devinit concludes from it: folder names, migration.sql
- * bytes, migration_lock.toml, the migrations.path of prisma.config.*, the checksum rules and
- * the classification of the folder against rows of _prisma_migrations.
+ * bytes, migration_lock.toml, the checksum rules and the classification of the folder against
+ * rows of _prisma_migrations.
  *
  * One input describes a whole situation, in sections that start with a line "@@...":
  *
@@ -19,7 +19,6 @@
  *                             migration's name; a body "=K" is the checksum of its script,
  *                             "=K~" its legacy rendering, "=Kc" of the script with CRLF made
  *                             LF, "=Kl" with LF made CRLF, "=KU" upper case
- *     @@config                a prisma.config.ts; the body follows
  *
  * The folder is written to a private temporary directory (in $TMPDIR, else /dev/shm) and
  * read back by migrations_read_dir(), which must see exactly the list built in memory with
@@ -72,9 +71,6 @@ struct situation {
     const char *lock;
     size_t locklen;
     bool has_lock;
-    const char *config;
-    size_t configlen;
-    bool has_config;
     struct entry entries[MAX_LOCAL + MAX_OTHER];
     size_t nentries, nlocal;
     struct row_spec {
@@ -191,10 +187,6 @@ static void parse_input(const char *d, size_t size, struct situation *s)
             s->has_lock = true;
             s->lock = sec.body;
             s->locklen = sec.bodylen;
-        } else if (KW("config") && !s->has_config) {
-            s->has_config = true;
-            s->config = sec.body;
-            s->configlen = sec.bodylen;
         } else if (KW("dir") || KW("nosql") || KW("file") || KW("link")) {
             enum entry_kind k = KW("dir")     ? ENTRY_DIR
                                 : KW("nosql") ? ENTRY_NOSQL
@@ -544,7 +536,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct situation s;
     parse_input((const char *)data, size, &s);
 
-    /* The lock file and the config file, on their own. */
+    /* The lock file, on its own. */
     char prov[256];
     if (s.has_lock) {
         migrations_lock_provider(s.lock, s.locklen, prov, s.small ? 8 : sizeof prov);
@@ -554,23 +546,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             provider_line = s.lock[i] == '\n' && !memcmp(s.lock + i + 1, "provider", 8);
         if (!provider_line)
             CHECK(!strcmp(prov, s.small ? "<PROVID" : MIGRATIONS_PROVIDER_NOT_FOUND));
-    }
-    if (s.has_config) {
-        char path[PATH_MAX];
-        size_t plen = s.small ? 16 : sizeof path;
-        int rc = migrations_config_path(s.config, s.configlen, path, plen);
-        CHECK(rc == 0 || rc == -ENOENT || rc == -EINVAL || rc == -ENAMETOOLONG);
-        if (rc == 0)
-            CHECK(strlen(path) < plen);
-        /* Refused as too long only when it truly does not fit: never cut short. */
-        if (rc == -ENAMETOOLONG && plen < sizeof path) {
-            char whole[PATH_MAX];
-            int r2 = migrations_config_path(s.config, s.configlen, whole, sizeof whole);
-            /* (-EINVAL: a later part of a join() was never looked at in the short buffer) */
-            CHECK(r2 != -ENOENT);
-            if (r2 == 0)
-                CHECK(strlen(whole) >= plen - 1);
-        }
     }
 
     /* The folder, built in memory. */

@@ -6,7 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "prisma/schema.h"
+#include "base/json.h"
+#include "prisma/client.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -28,13 +29,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* package.json: a path of keys to a string; a small buffer reaches -E2BIG. */
     static const char *const path[] = {"prisma", "schema", NULL};
     char out[32];
-    rc = prisma_json_string(text, size, path, out, sizeof out);
+    rc = json_get_string(text, size, path, out, sizeof out);
     if (rc == 0)
         CHECK(memchr(out, '\0', sizeof out));
 
     /* A string literal read on its own, where the text starts with one. */
     size_t end = 0;
-    char *s = prisma_json_decode(text, size, &end);
+    char *s = json_decode_string(text, size, &end);
     if (s) {
         CHECK(size && text[0] == '"' && end >= 2 && end <= size && text[end - 1] == '"');
         CHECK(strlen(s) <= end - 2);

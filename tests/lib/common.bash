@@ -71,7 +71,7 @@ wait_for() {
 # example_app DIR: a copy of examples/app in DIR without anything a developer's run left in it
 # (node_modules, generated clients), and the environment its real npm and Prisma 7 need here:
 # installs from npm's cache, and a schema engine path so the CLI does not try to download one
-# (Prisma 7's generate does not use it; ENVIRONMENT.md).
+# (Prisma 7's generate does not use it, but the CLI downloads one when none is named).
 example_app() {
     mkdir -p "$1"
     tar -C "$DEVINIT_SOURCE_DIR/examples/app" --exclude=node_modules --exclude=generated -cf - . |

@@ -168,12 +168,14 @@ check_within_5s() {
 @test "FIFOs in place of package.json, the lockfile, the schema, .env and the stamps do not hang devinit" {
     mkfifo package.json
     check_within_5s --only=deps
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"cannot read 'package.json': not a regular file"* ]]
     rm package.json
     echo '{"name":"t","version":"1.0.0"}' >package.json
     mkfifo package-lock.json
     check_within_5s --only=deps
-    [ "$status" -eq 1 ]
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"cannot read 'package-lock.json': not a regular file"* ]]
     rm package-lock.json
     mkdir -p node_modules prisma
     mkfifo node_modules/.devinit-deps.stamp node_modules/.devinit-generate.stamp

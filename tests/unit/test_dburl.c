@@ -1,4 +1,4 @@
-/* DATABASE_URL → libpq keywords, Prisma's rules (PRISMA.md "DATABASE_URL"), and redaction. */
+/* DATABASE_URL → libpq keywords, Prisma's rules (quaint's url.rs), and redaction. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

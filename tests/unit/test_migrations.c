@@ -163,63 +163,6 @@ static void test_migrations_lock_provider_as_prisma_reads_it(void **state)
     assert_string_equal(out, MIGRATIONS_PROVIDER_NOT_FOUND);
 }
 
-static void test_migrations_config_path_forms(void **state)
-{
-    char out[256];
-    const char *t = "import { defineConfig } from 'prisma/config'\n"
-                    "// migrations: { path: 'commented/out' },\n"
-                    "export default defineConfig({\n"
-                    "  schema: 'prisma/schema.prisma',\n"
-                    "  migrations: { seed: 'tsx seed.ts', path: \"db/migrations\" },\n"
-                    "})\n";
-    assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), 0);
-    assert_string_equal(out, "db/migrations");
-    t = "export default { migrations: { path: path.join('prisma', 'migrations') } }";
-    assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), 0);
-    assert_string_equal(out, "prisma/migrations");
-    t = "export default { \"migrations\": { seed: { x: 1 }, \"path\": `m` } }";
-    assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), 0);
-    assert_string_equal(out, "m");
-    /* a nested path key is not the folder */
-    t = "export default { migrations: { seed: { path: 'no' } } }";
-    assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), -ENOENT);
-    t = "export default { schema: 'x', datasource: { url: env('DATABASE_URL') } }";
-    assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), -ENOENT);
-    t = "const d = 'a'; export default { migrations: { path: d } }";
-    assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), -EINVAL);
-    t = "export default { migrations: { path: `${root}/m` } }";
-    assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), -EINVAL);
-    t = "const s = \"migrations: { path: 'in a string' }\"; export default {}";
-    assert_int_equal(migrations_config_path(t, strlen(t), out, sizeof out), -ENOENT);
-    /* Too long for out: refused, never cut to a shorter (other) folder. */
-    t = "export default { migrations: { path: 'a/very/long/migrations/folder' } }";
-    char small[8];
-    assert_int_equal(migrations_config_path(t, strlen(t), small, sizeof small), -ENAMETOOLONG);
-    t = "export default { migrations: { path: join('prisma', 'migrations') } }";
-    assert_int_equal(migrations_config_path(t, strlen(t), small, sizeof small), -ENAMETOOLONG);
-    /* A NUL inside the literal would cut the path short as a C string (found by fuzzing). */
-    static const char nul[] = "export default { migrations: { path: 'db\0/other' } }";
-    assert_int_equal(migrations_config_path(nul, sizeof nul - 1, out, sizeof out), -EINVAL);
-    /* ... and in a quoted key it makes another key. */
-    static const char nulkey[] = "export default { \"migrations\0x\": { path: 'db' } }";
-    assert_int_equal(migrations_config_path(nulkey, sizeof nulkey - 1, out, sizeof out), -ENOENT);
-}
-
-/* A config file that ends right after `path:` (found by fuzzing: read one byte past it). The
- * text is copied to a buffer of its exact length so ASan sees any read beyond it. */
-static void test_migrations_config_path_cut_short(void **state)
-{
-    static const char *const texts[] = {"migrations:{path:", "migrations: { path:  \n"};
-    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
-        size_t len = strlen(texts[i]);
-        char *t = malloc(len), out[64];
-        assert_non_null(t);
-        memcpy(t, texts[i], len);
-        assert_int_equal(migrations_config_path(t, len, out, sizeof out), -EINVAL);
-        free(t);
-    }
-}
-
 /* --- checksums ------------------------------------------------------------------------ */
 
 static void test_migrations_checksum_plain(void **state)
@@ -720,8 +663,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations_read_dir_not_a_folder, setup, teardown),
         cmocka_unit_test(test_migrations_name_warnings),
         cmocka_unit_test(test_migrations_lock_provider_as_prisma_reads_it),
-        cmocka_unit_test(test_migrations_config_path_forms),
-        cmocka_unit_test(test_migrations_config_path_cut_short),
         cmocka_unit_test(test_migrations_checksum_plain),
         cmocka_unit_test(test_migrations_checksum_line_endings),
         cmocka_unit_test(test_migrations_checksum_edits),

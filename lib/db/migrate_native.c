@@ -1,0 +1,715 @@
+/* Prisma Migrate's bookkeeping in PostgreSQL: see migrate_native.h. */
+#include "db/migrate_native.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/rand.h>
+
+#include "base/clock.h"
+#include "base/exitcodes.h"
+#include "base/log.h"
+
+#define NAME              "migrate"
+#define CANCEL_WAIT_MS    3000u /* a cancelled statement answers in milliseconds */
+#define CHECK_INTERVAL_MS 1000u
+
+enum phase {
+    PH_IDLE = 0, /* nothing running */
+    PH_READ,     /* reading the state for the owner's check */
+    PH_LOCK,     /* waiting for the advisory lock */
+    PH_STATE,    /* reading the state under the lock */
+    PH_CREATE,   /* creating the schema and the table */
+    PH_INSERT,   /* recording that a migration started */
+    PH_SCRIPT,   /* running migration.sql */
+    PH_FINISH,   /* recording success */
+    PH_ROLLBACK, /* leaving the script's own failed transaction */
+    PH_LOGS,     /* recording failure */
+    PH_DELETE,   /* removing the row of a script that never ran */
+    PH_DONE,
+};
+
+struct migrate_native {
+    struct pgconn *pc;
+    const struct dburl *url;
+    const char *where;
+    char *table; /* "<schema>"._prisma_migrations, quoted by libpq */
+    enum phase phase;
+    bool query_running;
+    bool cancelled;
+    struct migrate_native_state st;
+
+    migrate_native_fn done;
+    migrate_native_plan_fn plan;
+    void *data;
+
+    /* deploy */
+    uint64_t lock_timeout_ms, lock_started_ms;
+    const struct migration_list *list;
+    const char *dir, *shown;
+    const size_t *apply; /* indices into list->items */
+    size_t napply, next, current;
+    const unsigned char *script; /* current's migration.sql */
+    unsigned char *script_owned; /* the same when loaded for the deploy, else NULL */
+    char row_id[37];
+    char failure[MIGRATE_NATIVE_LOGS_MAX + 1024]; /* the logs of a failed script */
+    char failure_line[512];
+    char failure_code[6];
+    size_t napplied_now;
+    char applied_now[400];
+};
+
+static void apply_next(struct migrate_native *mn);
+static void on_state(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                     const struct pgconn_error *e, void *data);
+
+/* --- small helpers --------------------------------------------------------------------- */
+
+static void free_rows(struct migrate_native *mn)
+{
+    for (size_t i = 0; i < mn->st.nrows; i++) {
+        free((char *)mn->st.rows[i].name);
+        free((char *)mn->st.rows[i].checksum);
+        free((char *)mn->st.rows[i].started_at);
+        free((char *)mn->st.rows[i].logs);
+    }
+    free(mn->st.rows);
+    mn->st.rows = NULL;
+    mn->st.nrows = 0;
+}
+
+static void close_conn(struct migrate_native *mn)
+{
+    if (mn->pc) {
+        pgconn_close(mn->pc);
+        mn->pc = NULL;
+    }
+    mn->query_running = false;
+}
+
+static int query(struct migrate_native *mn, const char *sql, int n, const char *const *params,
+                 pgconn_query_fn cb)
+{
+    int rc = mn->pc ? pgconn_query(mn->pc, sql, n, params, cb, mn) : -ENOTCONN;
+    mn->query_running = rc == 0;
+    return rc;
+}
+
+/* An identifier or literal quoted by libpq for the connection's encoding. NULL: no memory. */
+static char *quote(struct migrate_native *mn, const char *s, bool ident)
+{
+    PGconn *pq = pgconn_pq(mn->pc);
+    char *q = ident ? PQescapeIdentifier(pq, s, strlen(s)) : PQescapeLiteral(pq, s, strlen(s));
+    if (!q)
+        return NULL;
+    char *copy = strdup(q);
+    PQfreemem(q);
+    return copy;
+}
+
+static const char *value(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+/* The exit code for a query that failed outside the migrations themselves. */
+static int query_exit_code(const struct pgconn_error *e)
+{
+    if (e && !strncmp(e->sqlstate, "42501", 5))
+        return EXIT_NOPERM;
+    if (e && (e->retry || !strncmp(e->sqlstate, "08", 2) || !strncmp(e->sqlstate, "57P", 3)))
+        return EXIT_UNAVAILABLE;
+    return EXIT_SOFTWARE;
+}
+
+/* Ends the read or the deploy with code and a message; a deploy's session closes, which
+ * releases the lock. */
+static void finish(struct migrate_native *mn, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void finish(struct migrate_native *mn, int code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (mn->phase != PH_READ)
+        close_conn(mn);
+    mn->phase = mn->phase == PH_READ ? PH_IDLE : PH_DONE;
+    migrate_native_fn done = mn->done;
+    mn->done = NULL;
+    if (done && !mn->cancelled)
+        done(mn, code, msg, mn->data);
+}
+
+/* A failure of the database itself. */
+static void db_failed(struct migrate_native *mn, int code, const char *what,
+                      const struct pgconn_error *e)
+{
+    close_conn(mn);
+    finish(mn, code, "%s on '%s': %s", what, mn->where, e ? e->message : "unknown error");
+}
+
+/* --- reading the state ----------------------------------------------------------------- */
+
+/* One round trip: the schema, the lock, the other tables, then the rows. Without a table
+ * the second statement fails with 42P01, which is how Prisma itself finds out too. The
+ * lock query skips our own session (we hold the lock while deploying) and other
+ * databases (advisory locks are per database). */
+static int send_state_query(struct migrate_native *mn)
+{
+    char *lit = quote(mn, mn->url->schema, false);
+    if (!lit)
+        return -ENOMEM;
+    char sql[2048];
+    snprintf(sql, sizeof sql,
+             "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s),"
+             " EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0"
+             " AND objid = %d AND objsubid = 1 AND granted AND pid <> pg_backend_pid()"
+             " AND database = (SELECT oid FROM pg_database"
+             " WHERE datname = current_database())),"
+             " (SELECT count(*) FROM pg_class c JOIN pg_namespace n"
+             " ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = %s"
+             " AND c.relname <> '_prisma_migrations' AND c.relname !~* "
+             "'^(spatial_ref_sys|geometry_columns|geography_columns|raster_columns|"
+             "raster_overviews)$');"
+             "SELECT migration_name, checksum, finished_at IS NOT NULL,"
+             " rolled_back_at IS NOT NULL, started_at, left(logs, %d)"
+             " FROM %s ORDER BY started_at",
+             lit, MIGRATIONS_LOCK_KEY, lit, MIGRATE_NATIVE_LOGS_MAX, mn->table);
+    free(lit);
+    return query(mn, sql, 0, NULL, on_state);
+}
+
+static int parse_state(struct migrate_native *mn, PGresult *const *res, size_t n)
+{
+    struct migrate_native_state *st = &mn->st;
+    free_rows(mn);
+    if (n < 1 || PQresultStatus(res[0]) != PGRES_TUPLES_OK || PQntuples(res[0]) != 1)
+        return -EPROTO;
+    st->schema_exists = !strcmp(PQgetvalue(res[0], 0, 0), "t");
+    st->in_progress = !strcmp(PQgetvalue(res[0], 0, 1), "t");
+    st->other_tables = strtol(PQgetvalue(res[0], 0, 2), NULL, 10);
+    st->has_table = n >= 2 && PQresultStatus(res[1]) == PGRES_TUPLES_OK;
+    if (!st->has_table)
+        return 0;
+    int rows = PQntuples(res[1]);
+    st->rows = calloc(rows ? (size_t)rows : 1, sizeof *st->rows);
+    if (!st->rows)
+        return -ENOMEM;
+    for (int i = 0; i < rows; i++) {
+        struct migration_row *row = &st->rows[st->nrows++];
+        row->name = dup_or_null(value(res[1], i, 0));
+        row->checksum = dup_or_null(value(res[1], i, 1));
+        row->finished = !strcmp(PQgetvalue(res[1], i, 2), "t");
+        row->rolled_back = !strcmp(PQgetvalue(res[1], i, 3), "t");
+        row->started_at = dup_or_null(value(res[1], i, 4));
+        row->logs = dup_or_null(value(res[1], i, 5));
+        if (!row->name || !row->checksum || !row->started_at)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+static void create_table(struct migrate_native *mn);
+
+/* Under the lock: the owner decides what to apply from the state just read. */
+static void planned(struct migrate_native *mn)
+{
+    char msg[1024] = "";
+    const size_t *apply = NULL;
+    size_t napply = 0;
+    int code = mn->plan(mn, &mn->st, &apply, &napply, msg, sizeof msg, mn->data);
+    if (code != 0 || napply == 0) {
+        finish(mn, code, "%s", msg);
+        return;
+    }
+    mn->apply = apply;
+    mn->napply = napply;
+    mn->next = 0;
+    if (mn->st.has_table)
+        apply_next(mn);
+    else
+        create_table(mn);
+}
+
+static void on_state(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                     const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    if (mn->cancelled)
+        return;
+    /* 42P01 on the second statement only: the table does not exist. */
+    if (status < 0 && !(e && !strcmp(e->sqlstate, "42P01") && n >= 1 &&
+                        PQresultStatus(res[0]) == PGRES_TUPLES_OK)) {
+        db_failed(mn, query_exit_code(e), "cannot read _prisma_migrations", e);
+        return;
+    }
+    int rc = parse_state(mn, res, n);
+    if (rc < 0) {
+        finish(mn, rc == -ENOMEM ? EXIT_OSERR : EXIT_SOFTWARE, "cannot read the answer of '%s'",
+               mn->where);
+        return;
+    }
+    if (mn->phase == PH_READ)
+        finish(mn, 0, "read");
+    else
+        planned(mn);
+}
+
+struct migrate_native *migrate_native_open(struct pgconn *pc, const struct dburl *u,
+                                           const char *where)
+{
+    struct migrate_native *mn = calloc(1, sizeof *mn);
+    if (!mn) {
+        pgconn_close(pc);
+        return NULL;
+    }
+    mn->pc = pc;
+    mn->url = u;
+    mn->where = where;
+    char *id = quote(mn, u->schema, true);
+    size_t len = id ? strlen(id) + sizeof "._prisma_migrations" : 0;
+    mn->table = id ? malloc(len) : NULL;
+    if (!mn->table) {
+        free(id);
+        migrate_native_close(mn);
+        return NULL;
+    }
+    snprintf(mn->table, len, "%s._prisma_migrations", id);
+    free(id);
+    return mn;
+}
+
+int migrate_native_read(struct migrate_native *mn, migrate_native_fn done, void *data)
+{
+    mn->done = done;
+    mn->data = data;
+    mn->phase = PH_READ;
+    int rc = send_state_query(mn);
+    if (rc < 0) {
+        mn->done = NULL;
+        mn->phase = PH_IDLE;
+    }
+    return rc;
+}
+
+const struct migrate_native_state *migrate_native_state(const struct migrate_native *mn)
+{
+    return &mn->st;
+}
+
+/* --- deploying -------------------------------------------------------------------------- */
+
+/* A random (version 4) UUID, as uuid::Uuid::new_v4() writes it. */
+static int uuid_v4(char out[37])
+{
+    unsigned char b[16];
+    if (RAND_bytes(b, sizeof b) != 1)
+        return -EIO;
+    b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
+             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
+    return 0;
+}
+
+static const char *current_name(const struct migrate_native *mn)
+{
+    return mn->list->items[mn->current].name;
+}
+
+static void on_locked(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                      const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    if (mn->cancelled)
+        return;
+    if (status < 0) {
+        if (!strcmp(e->sqlstate, "55P03")) {
+            finish(mn, EXIT_UNAVAILABLE,
+                   "timed out after %llu ms waiting for Prisma Migrate's advisory lock on '%s' "
+                   "(Prisma error P1002): another migrate deploy holds it; wait for it or "
+                   "raise [migrate] lock_timeout",
+                   (unsigned long long)mn->lock_timeout_ms, mn->where);
+            return;
+        }
+        db_failed(mn, query_exit_code(e), "cannot take Prisma Migrate's advisory lock", e);
+        return;
+    }
+    log_debug(NAME, "advisory lock %d taken after %llu ms", MIGRATIONS_LOCK_KEY,
+              (unsigned long long)(clock_ms() - mn->lock_started_ms));
+    /* The state again, since another replica may have deployed meanwhile. */
+    mn->phase = PH_STATE;
+    if (send_state_query(mn) < 0)
+        finish(mn, EXIT_SOFTWARE, "cannot query '%s'", mn->where);
+}
+
+static void on_created(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                       const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    if (mn->cancelled)
+        return;
+    if (status < 0) {
+        db_failed(mn, query_exit_code(e), "cannot create _prisma_migrations", e);
+        return;
+    }
+    log_info(NAME, "created %s_prisma_migrations", mn->st.schema_exists ? "" : "the schema and ");
+    mn->st.has_table = true;
+    apply_next(mn);
+}
+
+/* flavour/postgres.rs create_migrations_table(), run as Prisma runs it: unqualified, with
+ * search_path set to the URL's schema (which Prisma creates when missing). */
+static void create_table(struct migrate_native *mn)
+{
+    bool schema = mn->st.schema_exists;
+    char *id = quote(mn, mn->url->schema, true);
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "%s%s%s"
+             "CREATE TABLE _prisma_migrations (\n"
+             "    id                      VARCHAR(36) PRIMARY KEY NOT NULL,\n"
+             "    checksum                VARCHAR(64) NOT NULL,\n"
+             "    finished_at             TIMESTAMPTZ,\n"
+             "    migration_name          VARCHAR(255) NOT NULL,\n"
+             "    logs                    TEXT,\n"
+             "    rolled_back_at          TIMESTAMPTZ,\n"
+             "    started_at              TIMESTAMPTZ NOT NULL DEFAULT now(),\n"
+             "    applied_steps_count     INTEGER NOT NULL DEFAULT 0\n"
+             ");\n",
+             schema ? "" : "CREATE SCHEMA IF NOT EXISTS ", schema ? "" : (id ? id : "\"public\""),
+             schema ? "" : ";\n");
+    free(id);
+    mn->phase = PH_CREATE;
+    if (query(mn, sql, 0, NULL, on_created) < 0)
+        finish(mn, EXIT_SOFTWARE, "cannot create _prisma_migrations on '%s'", mn->where);
+}
+
+static void on_finished(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                        const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    const char *name = current_name(mn);
+    if (status < 0) {
+        if (!mn->cancelled)
+            db_failed(mn, query_exit_code(e), "cannot record the success of a migration", e);
+        return;
+    }
+    log_info(NAME, "applied '%s'", name);
+    size_t o = strlen(mn->applied_now);
+    if (mn->napplied_now < 5)
+        snprintf(mn->applied_now + o, sizeof mn->applied_now - o, "%s'%s'",
+                 mn->napplied_now ? ", " : "", name);
+    mn->napplied_now++;
+    if (mn->cancelled) {
+        close_conn(mn);
+        return;
+    }
+    apply_next(mn);
+}
+
+static void on_logs(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                    const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    const char *name = current_name(mn);
+    if (status < 0)
+        log_error(NAME, "cannot record the failure of '%s' in _prisma_migrations: %s", name,
+                  e ? e->message : "unknown error");
+    if (mn->cancelled) {
+        close_conn(mn);
+        return;
+    }
+    finish(mn, EXIT_MIGRATIONS,
+           "migration '%s' failed: %s (Prisma error P3018, database error code %s): later "
+           "migrations were not applied; fix the database by hand, then run 'npx prisma "
+           "migrate resolve --rolled-back %s' and deploy again",
+           name, mn->failure_line, mn->failure_code[0] ? mn->failure_code : "none", name);
+}
+
+static void record_failure(struct migrate_native *mn)
+{
+    const char *params[] = {mn->failure, mn->row_id};
+    char sql[512];
+    snprintf(sql, sizeof sql, "UPDATE %s SET logs = $1 WHERE id = $2", mn->table);
+    mn->phase = PH_LOGS;
+    if (query(mn, sql, 2, params, on_logs) < 0)
+        finish(mn, EXIT_MIGRATIONS, "migration '%s' failed: %s (Prisma error P3018)",
+               current_name(mn), mn->failure_line);
+}
+
+static void on_rolled_back(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                           const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    record_failure(mn);
+}
+
+/* The logs Prisma writes: ApplyMigrationError's text (user-facing-errors), with the
+ * server's error as tokio-postgres shows it, without the source excerpt. */
+static void describe_failure(struct migrate_native *mn, PGresult *const *res, size_t n,
+                             const struct pgconn_error *e)
+{
+    const PGresult *bad = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (PQresultStatus(res[i]) == PGRES_FATAL_ERROR)
+            bad = res[i];
+    const char *name = current_name(mn);
+    const char *code = bad ? PQresultErrorField(bad, PG_DIAG_SQLSTATE) : NULL;
+    const char *sev = bad ? PQresultErrorField(bad, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
+    const char *msg = bad ? PQresultErrorField(bad, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = bad ? PQresultErrorField(bad, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *hint = bad ? PQresultErrorField(bad, PG_DIAG_MESSAGE_HINT) : NULL;
+    snprintf(mn->failure_code, sizeof mn->failure_code, "%s", code ? code : "");
+    char raw[MIGRATE_NATIVE_LOGS_MAX];
+    if (msg)
+        snprintf(raw, sizeof raw, "%s: %s%s%s%s%s", sev ? sev : "ERROR", msg,
+                 detail ? "\nDETAIL: " : "", detail ? detail : "", hint ? "\nHINT: " : "",
+                 hint ? hint : "");
+    else
+        snprintf(raw, sizeof raw, "%s", e ? e->message : "the connection was lost");
+    if (mn->cancelled && code && !strcmp(code, "57014")) {
+        size_t o = strlen(raw);
+        snprintf(raw + o, sizeof raw - o,
+                 "\n(devinit cancelled the statement: it was stopped "
+                 "by a signal during the deploy)");
+    }
+    char red[MIGRATE_NATIVE_LOGS_MAX];
+    dburl_redact(mn->url, raw, red, sizeof red);
+    snprintf(mn->failure, sizeof mn->failure,
+             "A migration failed to apply. New migrations cannot be applied before the error "
+             "is recovered from. Read more about how to resolve migration issues in a "
+             "production database: https://pris.ly/d/migrate-resolve\n\n"
+             "Migration name: %s\n\nDatabase error code: %s\n\nDatabase error:\n%s\n",
+             name, code ? code : "none", red);
+    /* For the one-line message, the server's primary text (the full one is in logs). */
+    char line[sizeof mn->failure_line];
+    snprintf(line, sizeof line, "%.*s", (int)sizeof line - 1, msg ? msg : e ? e->message : red);
+    dburl_redact(mn->url, line, mn->failure_line, sizeof mn->failure_line);
+}
+
+static void on_script(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                      const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    if (status == 0) {
+        /* record_successful_step + record_migration_finished, in one statement. */
+        const char *params[] = {mn->row_id};
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "UPDATE %s SET applied_steps_count = applied_steps_count + 1,"
+                 " finished_at = now() WHERE id = $1",
+                 mn->table);
+        mn->phase = PH_FINISH;
+        if (query(mn, sql, 1, params, on_finished) < 0 && !mn->cancelled)
+            finish(mn, EXIT_SOFTWARE, "cannot record the success of '%s'", current_name(mn));
+        return;
+    }
+    describe_failure(mn, res, n, e);
+    if (e && e->retry && !e->sqlstate[0]) {
+        /* The connection itself is gone: nothing can be recorded. */
+        if (!mn->cancelled)
+            finish(mn, EXIT_UNAVAILABLE,
+                   "lost the connection to '%s' while applying '%s': %s; the row may say "
+                   "failed: check with 'npx prisma migrate status'",
+                   mn->where, current_name(mn), mn->failure_line);
+        return;
+    }
+    /* A script with its own BEGIN leaves the session in a failed transaction, where the
+     * UPDATE below would be refused. */
+    PGTransactionStatusType ts = PQtransactionStatus(pgconn_pq(c));
+    if (ts == PQTRANS_INERROR || ts == PQTRANS_INTRANS) {
+        mn->phase = PH_ROLLBACK;
+        if (query(mn, "ROLLBACK", 0, NULL, on_rolled_back) == 0)
+            return;
+    }
+    record_failure(mn);
+}
+
+static void on_deleted(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                       const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    close_conn(mn);
+}
+
+static void on_inserted(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                        const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    if (status < 0) {
+        if (!mn->cancelled)
+            db_failed(mn, query_exit_code(e), "cannot record a migration in _prisma_migrations",
+                      e);
+        return;
+    }
+    if (mn->cancelled) {
+        /* Stopped between the row and its script: nothing ran, so no row at all is the
+         * truth (the migration stays pending). */
+        const char *params[] = {mn->row_id};
+        char sql[512];
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = $1", mn->table);
+        mn->phase = PH_DELETE;
+        if (query(mn, sql, 1, params, on_deleted) < 0)
+            close_conn(mn);
+        return;
+    }
+    log_info(NAME, "applying '%s'", current_name(mn));
+    mn->phase = PH_SCRIPT;
+    /* The whole file as one simple-protocol query, as Prisma's apply_migration_script().
+     * libpq copies it into its output buffer: a loaded copy can go at once. */
+    int rc = query(mn, (const char *)mn->script, 0, NULL, on_script);
+    free(mn->script_owned);
+    mn->script_owned = NULL;
+    if (rc < 0)
+        finish(mn, EXIT_SOFTWARE, "cannot send the script of '%s'", current_name(mn));
+}
+
+static void apply_next(struct migrate_native *mn)
+{
+    if (mn->cancelled) {
+        close_conn(mn);
+        return;
+    }
+    if (mn->next >= mn->napply) {
+        finish(mn, 0, "applied %zu %s: %s%s", mn->napplied_now,
+               mn->napplied_now == 1 ? "migration" : "migrations", mn->applied_now,
+               mn->napplied_now > 5 ? " and more" : "");
+        return;
+    }
+    mn->current = mn->apply[mn->next++];
+    const struct migration_local *mig = &mn->list->items[mn->current];
+    if (mig->script_errno) {
+        finish(mn, EXIT_MIGRATIONS,
+               "cannot read '%s/%s/migration.sql': %s (Prisma error P3015): restore the file",
+               mn->shown, mig->name, strerror(mig->script_errno));
+        return;
+    }
+    /* Read (a file too large to keep since the check) before its row exists: a file that
+     * cannot be read or has changed leaves no row behind. */
+    char err[PATH_MAX + 128];
+    size_t len;
+    if (migrations_load_script(mn->dir, mig, &mn->script, &len, &mn->script_owned, err,
+                               sizeof err) < 0) {
+        finish(mn, EXIT_MIGRATIONS, "migration '%s' cannot be applied: %s", mig->name, err);
+        return;
+    }
+    if (uuid_v4(mn->row_id) < 0) {
+        finish(mn, EXIT_OSERR, "cannot make a random id: OpenSSL's RAND_bytes failed");
+        return;
+    }
+    /* record_migration_started(). Our own statements name the schema: a script may have
+     * changed search_path. */
+    const char *params[] = {mn->row_id, mig->checksum, mig->name};
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO %s (id, checksum, started_at, migration_name)"
+             " VALUES ($1, $2, now(), $3)",
+             mn->table);
+    mn->phase = PH_INSERT;
+    if (query(mn, sql, 3, params, on_inserted) < 0)
+        finish(mn, EXIT_SOFTWARE, "cannot record '%s' in _prisma_migrations", mig->name);
+}
+
+void migrate_native_deploy(struct migrate_native *mn, uint64_t lock_timeout_ms,
+                           const struct migration_list *list, const char *dir, const char *shown,
+                           migrate_native_plan_fn plan, migrate_native_fn done, void *data)
+{
+    mn->lock_timeout_ms = lock_timeout_ms;
+    mn->list = list;
+    mn->dir = dir;
+    mn->shown = shown;
+    mn->plan = plan;
+    mn->done = done;
+    mn->data = data;
+    mn->phase = PH_LOCK;
+    char *id = quote(mn, mn->url->schema, true);
+    if (!id) {
+        finish(mn, EXIT_OSERR, "out of memory");
+        return;
+    }
+    /* Prisma runs everything with search_path set to the URL's schema (quaint). The check
+     * interval makes the server abort a script whose client died. lock_timeout bounds the
+     * wait for the lock on the server, which leaves the loop (and signals) free; 0 waits
+     * for ever. Session-level advisory locks survive the end of this implicit transaction. */
+    char sql[1024];
+    char interval[80] = "";
+    if (PQserverVersion(pgconn_pq(mn->pc)) >= 140000)
+        snprintf(interval, sizeof interval, "SET client_connection_check_interval = %u;",
+                 CHECK_INTERVAL_MS);
+    uint64_t timeout = lock_timeout_ms > INT_MAX ? INT_MAX : lock_timeout_ms;
+    snprintf(sql, sizeof sql,
+             "SET search_path = %s;%sSET lock_timeout = %llu;"
+             "SELECT pg_advisory_lock(%d);SET lock_timeout = DEFAULT",
+             id, interval, (unsigned long long)timeout, MIGRATIONS_LOCK_KEY);
+    free(id);
+    mn->lock_started_ms = clock_ms();
+    log_debug(NAME, "waiting for advisory lock %d on '%s'", MIGRATIONS_LOCK_KEY, mn->where);
+    if (query(mn, sql, 0, NULL, on_locked) < 0)
+        finish(mn, EXIT_SOFTWARE, "cannot ask '%s' for the advisory lock", mn->where);
+}
+
+void migrate_native_cancel(struct migrate_native *mn)
+{
+    if (!mn)
+        return;
+    mn->cancelled = true;
+    if (!mn->pc)
+        return;
+    /* The process leaves as soon as the caller returns: a deploy in flight is settled now,
+     * synchronously and within a bound, rather than by a loop that will not run again. */
+    if (mn->query_running && mn->phase >= PH_LOCK && mn->phase < PH_DONE) {
+        log_info(NAME, "cancelling the running statement on '%s'", mn->where);
+        pgconn_cancel_query(mn->pc);
+        if (pgconn_drain_sync(mn->pc, CANCEL_WAIT_MS) < 0)
+            log_warn(NAME,
+                     "'%s' did not answer the cancel in time: the server ends the statement "
+                     "when it sees the connection close",
+                     mn->where);
+    }
+    close_conn(mn);
+}
+
+bool migrate_native_connected(const struct migrate_native *mn)
+{
+    return mn->pc != NULL;
+}
+
+void migrate_native_disconnect(struct migrate_native *mn)
+{
+    if (mn)
+        close_conn(mn);
+}
+
+void migrate_native_close(struct migrate_native *mn)
+{
+    if (!mn)
+        return;
+    close_conn(mn);
+    free_rows(mn);
+    free(mn->script_owned);
+    free(mn->table);
+    free(mn);
+}

@@ -1,0 +1,304 @@
+/* Where a Prisma project's pieces are: see project.h. */
+#include "prisma/project.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "base/json.h"
+#include "base/path.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collects *.prisma files under dir, recursively, as Prisma's multi-file schema loader does. */
+static int collect_schema_files(struct prisma_project *p, const char *dir, int depth)
+{
+    if (depth > 16)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return -errno;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
+            continue;
+        char path[PATH_MAX];
+        int n = snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (n < 0 || (size_t)n >= sizeof path)
+            continue;
+        struct stat st;
+        if (stat(path, &st) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode)) {
+            rc = collect_schema_files(p, path, depth + 1);
+            continue;
+        }
+        size_t nl = strlen(e->d_name);
+        if (!S_ISREG(st.st_mode) || nl < 8 || strcmp(e->d_name + nl - 7, ".prisma") != 0)
+            continue;
+        if (p->nfiles >= PRISMA_MAX_SCHEMA_FILES) {
+            rc = -E2BIG;
+            break;
+        }
+        p->files[p->nfiles] = strdup(path);
+        if (!p->files[p->nfiles]) {
+            rc = -ENOMEM;
+            break;
+        }
+        p->nfiles++;
+    }
+    closedir(d);
+    return rc;
+}
+
+/* Sets p->schema from a path relative to base (checking it exists). */
+static int take_schema(struct prisma_project *p, const char *base, const char *rel,
+                       enum prisma_schema_origin origin)
+{
+    if (path_join(base, rel, p->schema, sizeof p->schema) < 0)
+        return -ENAMETOOLONG;
+    struct stat st;
+    if (stat(p->schema, &st) < 0)
+        return -ENOENT;
+    p->schema_is_dir = S_ISDIR(st.st_mode);
+    p->origin = origin;
+    return 0;
+}
+
+static int locate_schema(struct prisma_project *p, const char *cfg_schema, char *err, size_t errlen)
+{
+    const char *app = p->app_dir;
+    if (cfg_schema && *cfg_schema) {
+        if (take_schema(p, app, cfg_schema, PRISMA_FROM_CONFIG_KEY) < 0) {
+            snprintf(err, errlen,
+                     "prisma schema '%s' ([prisma] schema) does not exist: fix the path",
+                     p->schema);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    if (p->config[0] && p->values.schema.rc != -ENOENT) {
+        const struct prisma_config_value *v = &p->values.schema;
+        if (v->rc < 0) {
+            snprintf(err, errlen,
+                     "cannot tell the schema location from '%s' (its schema value is not a "
+                     "plain string): set [prisma] schema",
+                     p->config);
+            return -EINVAL;
+        }
+        /* Prisma resolves the config's paths against the config file's directory. */
+        char cdir[PATH_MAX];
+        path_dirname(p->config, cdir, sizeof cdir);
+        if (take_schema(p, cdir, v->path, PRISMA_FROM_CONFIG_FILE) < 0) {
+            snprintf(err, errlen, "prisma schema '%s' named in '%s' does not exist", p->schema,
+                     p->config);
+            return -EINVAL;
+        }
+        return 0;
+    }
+    char pkg[PATH_MAX];
+    if (path_join(app, "package.json", pkg, sizeof pkg) == 0) {
+        char *text;
+        size_t len;
+        if (file_read(AT_FDCWD, pkg, 0, 8 << 20, &text, &len) == 0) {
+            static const char *const path[] = {"prisma", "schema", NULL};
+            char rel[PATH_MAX];
+            int rc = json_get_string(text, len, path, rel, sizeof rel);
+            free(text);
+            if (rc == 0) {
+                if (take_schema(p, app, rel, PRISMA_FROM_PACKAGE_JSON) < 0) {
+                    snprintf(err, errlen,
+                             "prisma schema '%s' named in '%s' (prisma.schema) does not exist",
+                             p->schema, pkg);
+                    return -EINVAL;
+                }
+                return 0;
+            }
+        }
+    }
+    static const char *const defaults[] = {"prisma/schema.prisma", "prisma/schema",
+                                           "schema.prisma"};
+    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+        if (take_schema(p, app, defaults[i], PRISMA_FROM_DEFAULT) == 0)
+            return 0;
+    snprintf(err, errlen,
+             "no prisma schema in '%s' (looked for prisma/schema.prisma, prisma/schema/ and "
+             "schema.prisma): set [prisma] schema",
+             *app ? app : ".");
+    p->schema[0] = '\0';
+    return -ENOENT;
+}
+
+int prisma_project_find(struct prisma_project *p, const struct prisma_settings *s,
+                        const char *(*getenv_fn)(const char *), char *err, size_t errlen)
+{
+    err[0] = '\0';
+    snprintf(p->app_dir, sizeof p->app_dir, "%s", s->app_dir ? s->app_dir : "");
+    int rc = prisma_config_load(p->app_dir, s->config, p->config, sizeof p->config, &p->values,
+                                err, errlen);
+    if (rc == -ENOENT && s->config && *s->config) {
+        snprintf(err, errlen, "prisma config '%s' ([prisma] config) does not exist: fix the path",
+                 p->config);
+        return -EINVAL;
+    }
+    if (rc == -ENOENT)
+        p->config[0] = '\0';
+    else if (rc < 0)
+        return rc;
+    rc = locate_schema(p, s->schema, err, errlen);
+    if (rc < 0)
+        return rc;
+
+    if (p->schema_is_dir) {
+        rc = collect_schema_files(p, p->schema, 0);
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot list prisma schema folder '%s': %s", p->schema,
+                     strerror(-rc));
+            return rc;
+        }
+        qsort(p->files, p->nfiles, sizeof p->files[0], cmp_str);
+        if (p->nfiles == 0) {
+            snprintf(err, errlen, "prisma schema folder '%s' holds no .prisma file", p->schema);
+            return -ENOENT;
+        }
+    } else {
+        p->files[0] = strdup(p->schema);
+        if (!p->files[0])
+            return -ENOMEM;
+        p->nfiles = 1;
+    }
+
+    for (size_t i = 0; i < p->nfiles; i++) {
+        char *text;
+        size_t len;
+        rc = file_read(AT_FDCWD, p->files[i], 0, 16 << 20, &text, &len);
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot read prisma schema '%s': %s", p->files[i], file_strerror(rc));
+            return rc;
+        }
+        size_t first = p->ngens;
+        rc = prisma_generators_parse(text, len, p->gens, PRISMA_MAX_GENERATORS, &p->ngens);
+        free(text);
+        if (rc < 0) {
+            snprintf(err, errlen, "prisma schema '%s' declares more than %d generators", p->schema,
+                     PRISMA_MAX_GENERATORS);
+            return -EINVAL;
+        }
+        char dir[PATH_MAX];
+        path_dirname(p->files[i], dir, sizeof dir);
+        for (size_t g = first; g < p->ngens; g++)
+            prisma_generator_resolve(&p->gens[g], p->app_dir, dir, getenv_fn);
+    }
+    return 0;
+}
+
+void prisma_project_free(struct prisma_project *p)
+{
+    for (size_t i = 0; i < p->nfiles; i++) {
+        free(p->files[i]);
+        p->files[i] = NULL;
+    }
+    p->nfiles = 0;
+}
+
+int prisma_package_version(const char *app_dir, const char *package, char *version, size_t vlen,
+                           char *dir, size_t dirlen)
+{
+    char cur[PATH_MAX];
+    if (app_dir && app_dir[0] == '/') {
+        snprintf(cur, sizeof cur, "%s", app_dir);
+    } else {
+        char cwd[PATH_MAX];
+        if (!getcwd(cwd, sizeof cwd))
+            return -errno;
+        if (path_join(cwd, app_dir && *app_dir ? app_dir : ".", cur, sizeof cur) < 0)
+            return -ENAMETOOLONG;
+    }
+    for (;;) {
+        char pkgdir[PATH_MAX], pj[PATH_MAX];
+        int n = snprintf(pkgdir, sizeof pkgdir, "%s/node_modules/%s", strcmp(cur, "/") ? cur : "",
+                         package);
+        if (n > 0 && (size_t)n < sizeof pkgdir &&
+            (size_t)snprintf(pj, sizeof pj, "%s/package.json", pkgdir) < sizeof pj) {
+            char *text;
+            size_t len;
+            int rc = file_read(AT_FDCWD, pj, 0, 4 << 20, &text, &len);
+            if (rc == 0) {
+                static const char *const path[] = {"version", NULL};
+                rc = json_get_string(text, len, path, version, vlen);
+                free(text);
+                if (rc < 0)
+                    return rc;
+                if (dir)
+                    snprintf(dir, dirlen, "%s", pkgdir);
+                return 0;
+            }
+            if (rc != -ENOENT)
+                return rc;
+        }
+        if (strcmp(cur, "/") == 0)
+            return -ENOENT;
+        char up[PATH_MAX];
+        path_dirname(cur, up, sizeof up);
+        snprintf(cur, sizeof cur, "%s", up[0] ? up : "/");
+    }
+}
+
+static const char *env_get(const char *name)
+{
+    return getenv(name);
+}
+
+void prisma_migrations_find(const struct prisma_settings *s, char *out, size_t outlen, char *warn,
+                            size_t warnlen)
+{
+    const char *app = s->app_dir ? s->app_dir : "";
+    warn[0] = '\0';
+    if (s->migrations && *s->migrations) {
+        path_join(app, s->migrations, out, outlen);
+        return;
+    }
+    /* ~150 KB: on the heap, not the stack. */
+    struct prisma_project *p = calloc(1, sizeof *p);
+    char err[512];
+    out[0] = '\0';
+    int rc = p ? prisma_project_find(p, s, env_get, err, sizeof err) : -ENOMEM;
+    const struct prisma_config_value *v = p ? &p->values.migrations : NULL;
+    if (v && v->rc == 0) {
+        char cdir[PATH_MAX];
+        path_dirname(p->config, cdir, sizeof cdir);
+        path_join(cdir, v->path, out, outlen);
+    } else if (v && v->rc == -EINVAL) {
+        snprintf(warn, warnlen,
+                 "cannot evaluate migrations.path in '%s': set [migrate] dir to the same folder",
+                 p->config);
+    } else if (v && v->rc == -ENAMETOOLONG) {
+        snprintf(warn, warnlen,
+                 "migrations.path in '%s' is longer than a path can be: ignored; set [migrate] "
+                 "dir to the folder",
+                 p->config);
+    }
+    if (!out[0] && rc == 0) {
+        char base[PATH_MAX];
+        if (p->schema_is_dir)
+            snprintf(base, sizeof base, "%s", p->schema);
+        else
+            path_dirname(p->schema, base, sizeof base);
+        path_join(base, "migrations", out, outlen);
+    }
+    if (p)
+        prisma_project_free(p);
+    free(p);
+    if (!out[0])
+        path_join(app, "prisma/migrations", out, outlen);
+}

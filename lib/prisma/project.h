@@ -1,0 +1,71 @@
+/* Where a Prisma project's pieces are, found by the rules the Prisma CLI follows: the config
+ * file, the schema (a file, or a folder and its files), the generators and their outputs, the
+ * migrations folder, and the installed packages. Reads the file system: stats and small
+ * files. */
+#ifndef DEVINIT_PRISMA_PROJECT_H
+#define DEVINIT_PRISMA_PROJECT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "prisma/config.h"
+#include "prisma/schema.h"
+
+/* What the user set; NULL or "": find it as Prisma would. */
+struct prisma_settings {
+    const char *app_dir;    /* [app] dir: "" is the working directory */
+    const char *schema;     /* [prisma] schema */
+    const char *config;     /* [prisma] config */
+    const char *migrations; /* [migrate] dir */
+};
+
+/* Where the schema was found, for messages. */
+enum prisma_schema_origin {
+    PRISMA_FROM_CONFIG_KEY = 0, /* [prisma] schema */
+    PRISMA_FROM_CONFIG_FILE,    /* schema: in prisma.config.* */
+    PRISMA_FROM_PACKAGE_JSON,   /* package.json's prisma.schema */
+    PRISMA_FROM_DEFAULT,        /* prisma/schema.prisma or prisma/schema/ */
+};
+
+#define PRISMA_MAX_SCHEMA_FILES 256
+
+struct prisma_project {
+    char app_dir[PATH_MAX]; /* as configured: "" is the cwd */
+    char config[PATH_MAX];  /* the Prisma config file (joined to app_dir), "" when none */
+    struct prisma_config_values values; /* what the config file says */
+    char schema[PATH_MAX];  /* the schema file or folder (joined to app_dir) */
+    bool schema_is_dir;
+    enum prisma_schema_origin origin;
+    size_t nfiles;
+    char *files[PRISMA_MAX_SCHEMA_FILES]; /* every *.prisma file, in path order; owned */
+    size_t ngens;
+    struct prisma_generator gens[PRISMA_MAX_GENERATORS];
+};
+
+/* Finds the config file and reads it, then the schema (see enum prisma_schema_origin for the
+ * order), lists its files and parses its generators (env("NAME") looked up with getenv_fn,
+ * which may be NULL). p must be zeroed by the caller; prisma_project_free releases it, also
+ * after a failure. 0; -ENOENT when no schema exists (err says where devinit looked); -EINVAL
+ * with err for a schema that cannot be used (an unevaluable config value, too many
+ * generators); -errno. */
+int prisma_project_find(struct prisma_project *p, const struct prisma_settings *s,
+                        const char *(*getenv_fn)(const char *), char *err, size_t errlen);
+
+void prisma_project_free(struct prisma_project *p);
+
+/* The migrations folder, as Prisma finds it: s->migrations; else the config file's
+ * migrations.path (relative to that file); else `migrations` in the schema's root (next to a
+ * single schema file, inside a schema folder: Prisma 6.7+ and 7, inferDirectoryConfig); else
+ * prisma/migrations. Relative paths are joined to the app directory. Writes the path into
+ * out; a config value devinit cannot use is skipped, with the reason in warn ("" when none). */
+void prisma_migrations_find(const struct prisma_settings *s, char *out, size_t outlen, char *warn,
+                            size_t warnlen);
+
+/* The "version" of node_modules/<package>/package.json, looked up from app_dir upwards as
+ * Node resolves packages. 0 with the version, and the package's directory in dir when dir is
+ * non-NULL; -ENOENT when the package is not installed. */
+int prisma_package_version(const char *app_dir, const char *package, char *version, size_t vlen,
+                           char *dir, size_t dirlen);
+
+#endif

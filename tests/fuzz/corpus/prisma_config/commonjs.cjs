@@ -1,0 +1,1 @@
+module.exports = { "schema": `db/schema`, migrations: { path: path.join("db", "migrations") } }

@@ -1,0 +1,2 @@
+const schema = "x";
+export default { schema, migrations: { path: `${root}/m` } }
