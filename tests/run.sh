@@ -40,13 +40,17 @@ if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; t
     export PATH=$work/bin:$PATH
 fi
 
+# Formatting first: it takes a second and fails early.
+echo "=== format ==="
+bash tests/format.sh || status_format=1
+
 jobs=$(nproc)
 cmake --preset static >/dev/null
 cmake --build --preset static -j"$jobs" 2>&1 | grep -v "requires at runtime the shared libraries" | grep -E "error|warning:" || true
 export DEVINIT_STATIC_BIN=$PWD/build/static/devinit
 [ -x "$DEVINIT_STATIC_BIN" ] || { echo "static build failed" >&2; exit 1; }
 
-status=0
+status=${status_format:-0}
 for preset in "${presets[@]}"; do
     echo "=== preset $preset ($SECONDS s) ==="
     cmake --preset "$preset" >/dev/null

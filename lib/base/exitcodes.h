@@ -5,18 +5,18 @@
 #define DEVINIT_EXITCODES_H
 
 enum {
-    EXIT_READY = 0,       /* check: ready, nothing to do */
-    EXIT_WOULD_RUN = 1,   /* check: some step would act */
-    EXIT_USAGE = 64,      /* bad command line (EX_USAGE) */
-    EXIT_MIGRATIONS = 65, /* migrations in a state the policy forbids (EX_DATAERR) */
-    EXIT_UNAVAILABLE = 69,/* database or service not reachable in time (EX_UNAVAILABLE) */
-    EXIT_SOFTWARE = 70,   /* a step's command failed (EX_SOFTWARE) */
-    EXIT_OSERR = 71,      /* the operating system refused something devinit needs (EX_OSERR) */
-    EXIT_TEMPFAIL = 75,   /* sync asked while starting or stopping: try again (EX_TEMPFAIL) */
-    EXIT_NOPERM = 77,     /* the database refused the credentials (EX_NOPERM) */
-    EXIT_CONFIG = 78,     /* bad configuration (EX_CONFIG) */
-    EXIT_NOEXEC = 126,    /* the command exists but cannot be executed */
-    EXIT_NOTFOUND = 127,  /* the command was not found */
+    EXIT_READY = 0,        /* check: ready, nothing to do */
+    EXIT_WOULD_RUN = 1,    /* check: some step would act */
+    EXIT_USAGE = 64,       /* bad command line (EX_USAGE) */
+    EXIT_MIGRATIONS = 65,  /* migrations in a state the policy forbids (EX_DATAERR) */
+    EXIT_UNAVAILABLE = 69, /* database or service not reachable in time (EX_UNAVAILABLE) */
+    EXIT_SOFTWARE = 70,    /* a step's command failed (EX_SOFTWARE) */
+    EXIT_OSERR = 71,       /* the operating system refused something devinit needs (EX_OSERR) */
+    EXIT_TEMPFAIL = 75,    /* sync asked while starting or stopping: try again (EX_TEMPFAIL) */
+    EXIT_NOPERM = 77,      /* the database refused the credentials (EX_NOPERM) */
+    EXIT_CONFIG = 78,      /* bad configuration (EX_CONFIG) */
+    EXIT_NOEXEC = 126,     /* the command exists but cannot be executed */
+    EXIT_NOTFOUND = 127,   /* the command was not found */
     EXIT_SIGNAL_BASE = 128 /* 128+N: died of (or stopped by) signal N */
 };
 

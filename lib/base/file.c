@@ -149,11 +149,14 @@ int file_exit_code(int rc)
 const char *file_strerror(int rc)
 {
     switch (rc) {
-    case -EINVAL: return "not a regular file (a FIFO, device or socket): replace it with one";
+    case -EINVAL:
+        return "not a regular file (a FIFO, device or socket): replace it with one";
     case -ELOOP:
         return "a symbolic link devinit does not follow, or a loop of links: replace it with the "
                "file itself";
-    case -EFBIG: return "larger than a file of its kind can be";
-    default: return strerror(-rc);
+    case -EFBIG:
+        return "larger than a file of its kind can be";
+    default:
+        return strerror(-rc);
     }
 }

@@ -268,8 +268,7 @@ int json_get_int(const char *json, size_t len, const char *const *path, long lon
     return 0;
 }
 
-int json_get_string(const char *json, size_t len, const char *const *path, char *out,
-                    size_t outlen)
+int json_get_string(const char *json, size_t len, const char *const *path, char *out, size_t outlen)
 {
     struct jscan j = {json, len, 0};
     int rc = jfind_path(&j, path);

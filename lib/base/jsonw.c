@@ -109,11 +109,21 @@ static void put_escaped(struct jsonw *w, const char *s)
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         char esc[8];
         switch (*p) {
-        case '"': puts_(w, "\\\""); break;
-        case '\\': puts_(w, "\\\\"); break;
-        case '\n': puts_(w, "\\n"); break;
-        case '\r': puts_(w, "\\r"); break;
-        case '\t': puts_(w, "\\t"); break;
+        case '"':
+            puts_(w, "\\\"");
+            break;
+        case '\\':
+            puts_(w, "\\\\");
+            break;
+        case '\n':
+            puts_(w, "\\n");
+            break;
+        case '\r':
+            puts_(w, "\\r");
+            break;
+        case '\t':
+            puts_(w, "\\t");
+            break;
         default:
             if (*p < 0x20 || *p == 0x7f) {
                 snprintf(esc, sizeof esc, "\\u%04x", *p);

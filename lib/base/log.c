@@ -96,8 +96,8 @@ void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list a
     bool color = colors_on();
     int n;
     if (step)
-        n = snprintf(line, sizeof line, "devinit: %s: %s%s%s: ", step, color ? level_colors[level] : "",
-                     level_names[level], color ? "\033[0m" : "");
+        n = snprintf(line, sizeof line, "devinit: %s: %s%s%s: ", step,
+                     color ? level_colors[level] : "", level_names[level], color ? "\033[0m" : "");
     else
         n = snprintf(line, sizeof line, "devinit: %s%s%s: ", color ? level_colors[level] : "",
                      level_names[level], color ? "\033[0m" : "");

@@ -41,8 +41,8 @@ size_t log_vescape(char *out, size_t outlen, const char *fmt, va_list ap)
 void log_child_line(const char *step, const char *line, size_t len);
 
 #define log_error(step, ...) log_msg(LOG_ERROR, step, __VA_ARGS__)
-#define log_warn(step, ...) log_msg(LOG_WARN, step, __VA_ARGS__)
-#define log_info(step, ...) log_msg(LOG_INFO, step, __VA_ARGS__)
+#define log_warn(step, ...)  log_msg(LOG_WARN, step, __VA_ARGS__)
+#define log_info(step, ...)  log_msg(LOG_INFO, step, __VA_ARGS__)
 #define log_debug(step, ...) log_msg(LOG_DEBUG, step, __VA_ARGS__)
 
 #endif

@@ -9,7 +9,6 @@
 #include "config/config.h"
 #include "steps/table.h"
 
-
 static const struct {
     const char *word;
     enum cli_command cmd;
@@ -59,8 +58,7 @@ int cli_parse_steps(const char *list, unsigned *bits, char *err, size_t errlen)
             found = true;
         }
         if (!found) {
-            snprintf(err, errlen, "unknown step '%.*s': use %s or all", (int)len, p,
-                     step_list());
+            snprintf(err, errlen, "unknown step '%.*s': use %s or all", (int)len, p, step_list());
             return -EINVAL;
         }
         p += len;
@@ -198,7 +196,8 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
 
 void cli_usage(void)
 {
-    fputs("usage: devinit [OPTIONS] [--] COMMAND [ARG...]   prepare the container, then run COMMAND as init\n"
+    fputs("usage: devinit [OPTIONS] [--] COMMAND [ARG...]   prepare the container, then run "
+          "COMMAND as init\n"
           "       devinit [OPTIONS] check [--json]           run every check, change nothing\n"
           "       devinit --help | --version\n"
           "\n"
@@ -206,23 +205,24 @@ void cli_usage(void)
           stdout);
     for (int i = 0; i < STEP_COUNT; i++)
         printf("  %-23s %s\n", step_name(i), step_summary(i));
-    fputs("\n"
-          "options:\n"
-          "  --config FILE           configuration file (default ./devinit.ini, or $DEVINIT_CONFIG)\n"
-          "  --skip=STEP[,STEP]      skip these steps; --skip=all makes devinit a plain init\n"
-          "  --only=STEP[,STEP]      run only these steps\n"
-          "  --stop-timeout=SECONDS  grace between the forwarded SIGTERM and SIGKILL (default 5)\n"
-          "  --json                  machine-readable output (check)\n"
-          "  -v, --verbose           more detail (twice: debug)\n"
-          "  -q, --quiet             warnings and errors only\n"
-          "  -h, --help              this text\n"
-          "  -V, --version           version and build features\n"
-          "\n"
-          "configuration: defaults < devinit.ini < DEVINIT_<SECTION>_<KEY> variables < options;\n"
-          "every key is documented in config.ini.example.\n"
-          "\n"
-          "exit codes: the app's own code, 128+N when it died of signal N, 126 not executable,\n"
-          "127 not found; 64 usage, 65 migrations, 69 database/service unreachable, 70 a step's\n"
-          "command failed, 77 credentials refused, 78 configuration; check: 0 ready, 1 would act.\n",
-          stdout);
+    fputs(
+        "\n"
+        "options:\n"
+        "  --config FILE           configuration file (default ./devinit.ini, or $DEVINIT_CONFIG)\n"
+        "  --skip=STEP[,STEP]      skip these steps; --skip=all makes devinit a plain init\n"
+        "  --only=STEP[,STEP]      run only these steps\n"
+        "  --stop-timeout=SECONDS  grace between the forwarded SIGTERM and SIGKILL (default 5)\n"
+        "  --json                  machine-readable output (check)\n"
+        "  -v, --verbose           more detail (twice: debug)\n"
+        "  -q, --quiet             warnings and errors only\n"
+        "  -h, --help              this text\n"
+        "  -V, --version           version and build features\n"
+        "\n"
+        "configuration: defaults < devinit.ini < DEVINIT_<SECTION>_<KEY> variables < options;\n"
+        "every key is documented in config.ini.example.\n"
+        "\n"
+        "exit codes: the app's own code, 128+N when it died of signal N, 126 not executable,\n"
+        "127 not found; 64 usage, 65 migrations, 69 database/service unreachable, 70 a step's\n"
+        "command failed, 77 credentials refused, 78 configuration; check: 0 ready, 1 would act.\n",
+        stdout);
 }

@@ -7,7 +7,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum cli_command { CLI_RUN = 0, CLI_CHECK, CLI_SYNC, CLI_STATUS, CLI_HEALTH, CLI_HELP, CLI_VERSION };
+enum cli_command {
+    CLI_RUN = 0,
+    CLI_CHECK,
+    CLI_SYNC,
+    CLI_STATUS,
+    CLI_HEALTH,
+    CLI_HELP,
+    CLI_VERSION
+};
 
 struct cli {
     enum cli_command command;

@@ -48,7 +48,8 @@ static const struct key keys[] = {
     {"log", "color", T_ENUM, F(log.color), colors, "auto", "auto (on a TTY), always or never"},
     {"app", "stop_timeout", T_DURATION, F(app.stop_timeout_ms), NULL, "5s",
      "grace between the forwarded SIGTERM/SIGINT and SIGKILL"},
-    {"app", "dir", T_STRING, F(app.dir), NULL, "", "the app's directory (\"\": the working directory)"},
+    {"app", "dir", T_STRING, F(app.dir), NULL, "",
+     "the app's directory (\"\": the working directory)"},
     {"app", "user", T_STRING, F(app.user), NULL, "", "NAME|UID[:GID] to run steps and the app as"},
     {"app", "restart", T_ENUM, F(app.restart), restarts, "no", "no, on-failure or always"},
     {"app", "restart_delay", T_DURATION, F(app.restart_delay_ms), NULL, "1s",
@@ -64,7 +65,8 @@ static const struct key keys[] = {
     {"control", "socket", T_STRING, F(control.socket), NULL, "/run/devinit/devinit.sock",
      "the control socket for sync, status and health"},
     {"deps", "mode", T_ENUM, F(deps.mode), step_modes, "auto", "auto, always or off"},
-    {"deps", "command", T_STRING, F(deps.command), NULL, "", "install command (\"\": from the lockfile)"},
+    {"deps", "command", T_STRING, F(deps.command), NULL, "",
+     "install command (\"\": from the lockfile)"},
     {"generate", "mode", T_ENUM, F(generate.mode), step_modes, "auto", "auto, always or off"},
     {"prisma", "schema", T_STRING, F(prisma.schema), NULL, "", "schema file or folder"},
     {"prisma", "config", T_STRING, F(prisma.config), NULL, "", "Prisma config file"},
@@ -465,8 +467,7 @@ int config_load_stream(struct config *c, FILE *f, const char *path, char *err, s
     return 0;
 }
 
-int config_load_file(struct config *c, const char *path, bool must_exist, char *err,
-                     size_t errlen)
+int config_load_file(struct config *c, const char *path, bool must_exist, char *err, size_t errlen)
 {
     /* O_NONBLOCK: a FIFO with no writer must not block the open, as no signal can stop
      * devinit yet. A directory opens fine and reads as an empty file: refuse it. */
@@ -581,7 +582,9 @@ int config_resolve(struct config *c, const struct cli *cli, char *const *envp, c
         c->app.stop_timeout_ms = (uint64_t)cli->stop_timeout_ms;
     c->steps = (cli->only_set ? cli->only : STEP_ALL) & ~cli->skip;
     int level = (int)c->log.level + cli->verbosity;
-    c->log.level = (enum log_level)(level < LOG_ERROR ? LOG_ERROR : level > LOG_DEBUG ? LOG_DEBUG : level);
+    c->log.level = (enum log_level)(level < LOG_ERROR   ? LOG_ERROR
+                                    : level > LOG_DEBUG ? LOG_DEBUG
+                                                        : level);
     return 0;
 }
 

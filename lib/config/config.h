@@ -31,10 +31,10 @@ struct config {
     } log;
     struct {
         uint64_t stop_timeout_ms;
-        char *dir; /* the app's directory: package.json, prisma/, .env; "" = cwd */
+        char *dir;  /* the app's directory: package.json, prisma/, .env; "" = cwd */
         char *user; /* NAME|UID[:GID] the steps and the app run as; "" = devinit's own */
         enum restart_policy restart;
-        uint64_t restart_delay_ms;     /* first delay; doubles up to restart_max_delay_ms */
+        uint64_t restart_delay_ms; /* first delay; doubles up to restart_max_delay_ms */
         uint64_t restart_max_delay_ms;
     } app;
     struct {
@@ -74,7 +74,7 @@ struct config {
     } migrate;
 
     /* Not keys: set from the command line only. */
-    unsigned steps; /* STEP_BIT()s still enabled after --skip/--only */
+    unsigned steps;     /* STEP_BIT()s still enabled after --skip/--only */
     const char *source; /* the INI file that was read, or NULL */
 };
 
@@ -90,8 +90,7 @@ int config_set(struct config *c, const char *section, const char *key, const cha
 /* Reads an INI file with inih. A missing file is -ENOENT with no message when !must_exist.
  * Unknown sections or keys, bad values, duplicate keys and syntax errors are -EINVAL naming
  * "path:line". */
-int config_load_file(struct config *c, const char *path, bool must_exist, char *err,
-                     size_t errlen);
+int config_load_file(struct config *c, const char *path, bool must_exist, char *err, size_t errlen);
 
 /* The same, from an open stream (path names it in messages). The file's own code path: the
  * fuzzer feeds it through fmemopen. */

@@ -284,8 +284,8 @@ static void parse_userinfo(struct dburl *u, const char **p, const char *auth_end
 
 /* host[:port] or [v6][:port] in [p, auth_end): the decoded host into *host, the port into
  * u->port (default 5432). */
-static int parse_host_port(struct dburl *u, const char *p, const char *auth_end,
-                           const char **host, char *err, size_t errlen)
+static int parse_host_port(struct dburl *u, const char *p, const char *auth_end, const char **host,
+                           char *err, size_t errlen)
 {
     struct span hs, port = {NULL, 0};
     bool bracketed = false;

@@ -561,8 +561,7 @@ static void on_inserted(struct pgconn *c, int status, PGresult *const *res, size
     mn->query_running = false;
     if (status < 0) {
         if (!mn->cancelled)
-            db_failed(mn, query_exit_code(e), "cannot record a migration in _prisma_migrations",
-                      e);
+            db_failed(mn, query_exit_code(e), "cannot record a migration in _prisma_migrations", e);
         return;
     }
     if (mn->cancelled) {

@@ -55,9 +55,8 @@ typedef void (*migrate_native_fn)(struct migrate_native *mn, int code, const cha
  * 0 to apply them, or an exit code: the deploy then ends with it. message says why in both
  * cases when nothing is applied. */
 typedef int (*migrate_native_plan_fn)(struct migrate_native *mn,
-                                      const struct migrate_native_state *st,
-                                      const size_t **apply, size_t *napply, char *message,
-                                      size_t len, void *data);
+                                      const struct migrate_native_state *st, const size_t **apply,
+                                      size_t *napply, char *message, size_t len, void *data);
 
 /* Takes over pc, which must be connected, and closes it on every path (also when NULL is
  * returned: out of memory). u (schema, redaction) and where ("db:5432/app", for messages)

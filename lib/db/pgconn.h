@@ -64,8 +64,8 @@ typedef void (*pgconn_connect_fn)(struct pgconn *c, int status, const struct pgc
 /* Starts connecting: resolve (unless u is a socket or an IP literal), PQconnectStartParams
  * with u's keywords plus hostaddr and gssencmode=disable, then poll. timeout_ms bounds the
  * whole attempt (DNS included); 0 means the URL's connect_timeout (whose 0 means no bound),
- * else 5 s (Prisma's default). A timeout is reported as a retryable error. Returns 0 (cb will run) or -errno
- * (cb will not run). */
+ * else 5 s (Prisma's default). A timeout is reported as a retryable error. Returns 0 (cb will run)
+ * or -errno (cb will not run). */
 int pgconn_connect(struct pgconn *c, uint64_t timeout_ms, pgconn_connect_fn cb, void *data);
 
 /* The results of one query, in order. status: 0 = every result was OK (PGRES_COMMAND_OK,

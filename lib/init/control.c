@@ -207,8 +207,10 @@ static void on_connection(uv_stream_t *server, int status)
         return;
     }
     if (cred.uid != 0 && cred.uid != c->allowed_uid) {
-        log_warn("control", "refused a connection from uid %u (pid %d): only root and the "
-                 "app's user may use the control socket", (unsigned)cred.uid, (int)cred.pid);
+        log_warn("control",
+                 "refused a connection from uid %u (pid %d): only root and the "
+                 "app's user may use the control socket",
+                 (unsigned)cred.uid, (int)cred.pid);
         req_send(r, "{\"exit\":77,\"message\":\"permission denied: only root and the app's user "
                     "may use the control socket\"}");
         return;
@@ -235,19 +237,20 @@ static void server_closed(uv_handle_t *h)
     free(h->data);
 }
 
-struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_uid,
-                              control_fn fn, void *data)
+struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_uid, control_fn fn,
+                              void *data)
 {
     if (!path || !*path)
         return NULL;
-    if (strlen(path) >= sizeof ((struct sockaddr_un *)0)->sun_path) {
+    if (strlen(path) >= sizeof((struct sockaddr_un *)0)->sun_path) {
         log_warn("control", "socket path '%s' is too long: no control socket", path);
         return NULL;
     }
     char dir[4096];
     path_dirname(path, dir, sizeof dir);
     if (*dir && mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        log_warn("control", "cannot create '%s': %s; `devinit sync/status/health` will not "
+        log_warn("control",
+                 "cannot create '%s': %s; `devinit sync/status/health` will not "
                  "reach this instance (set [control] socket to a writable path)",
                  dir, strerror(errno));
         return NULL;
@@ -258,13 +261,14 @@ struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_u
     struct stat st;
     if (lstat(path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            log_warn("control", "'%s' exists and is not a socket: no control socket; set "
-                     "[control] socket to another path", path);
+            log_warn("control",
+                     "'%s' exists and is not a socket: no control socket; set "
+                     "[control] socket to another path",
+                     path);
             return NULL;
         }
         if (socket_alive(path)) {
-            log_warn("control", "another devinit answers on '%s': no control socket here",
-                     path);
+            log_warn("control", "another devinit answers on '%s': no control socket here", path);
             return NULL;
         }
         unlink(path);
@@ -289,8 +293,10 @@ struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_u
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&c->server, 16, on_connection);
     if (rc < 0) {
-        log_warn("control", "cannot listen on '%s': %s; `devinit sync/status/health` will not "
-                 "reach this instance", path, uv_strerror(rc));
+        log_warn("control",
+                 "cannot listen on '%s': %s; `devinit sync/status/health` will not "
+                 "reach this instance",
+                 path, uv_strerror(rc));
         uv_close((uv_handle_t *)&c->server, server_closed);
         return NULL;
     }
@@ -343,8 +349,7 @@ int control_call(const char *path, const char *command, bool json, int timeout_m
                                 {.fd = cancel ? cancel->fd : -1, .events = POLLIN}};
         int ready = left > 0 ? poll(pfd, 2, (int)left) : 0;
         if (ready == 0) {
-            fprintf(stderr, "devinit: error: no answer from '%s' within %d ms\n", path,
-                    timeout_ms);
+            fprintf(stderr, "devinit: error: no answer from '%s' within %d ms\n", path, timeout_ms);
             free(buf);
             close(fd);
             return -ETIMEDOUT;

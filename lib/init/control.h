@@ -16,7 +16,7 @@
 #include <uv.h>
 
 #define CONTROL_LINE_MAX 256
-#define CONTROL_IDLE_MS 5000
+#define CONTROL_IDLE_MS  5000
 
 struct control;
 struct control_req;
@@ -32,8 +32,8 @@ typedef void (*control_fn)(struct control_req *req, const char *command, void *d
 /* Binds path (creating its directory, replacing a stale socket) and listens. allowed_uid is
  * the app's user (root is always allowed). NULL when the socket cannot be had: that is a
  * warning, never fatal (already logged). */
-struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_uid,
-                              control_fn fn, void *data);
+struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_uid, control_fn fn,
+                              void *data);
 
 /* Sends text (one line of JSON, without the newline) and closes the connection. Frees req. A
  * client that went away meanwhile is fine. */

@@ -33,12 +33,12 @@
  *   DONE       uv_run returns */
 enum phase { PH_STARTUP = 0, PH_RUNNING, PH_RESTARTING, PH_BACKOFF, PH_DRAIN, PH_DONE };
 
-static const char *const phase_names[] = {"starting", "running", "restarting",
+static const char *const phase_names[] = {"starting", "running",  "restarting",
                                           "backoff",  "stopping", "stopped"};
 
 /* An app that ran this long before exiting starts over from the first restart delay. */
 #define BACKOFF_RESET_MS 60000
-#define MAX_WAITERS 16
+#define MAX_WAITERS      16
 
 struct waiters {
     struct control_req *req[MAX_WAITERS];
@@ -63,14 +63,14 @@ static struct {
     int backoff_level;
     uv_timer_t backoff;
     bool backoff_init;
-    int last_exit; /* -1: none yet */
+    int last_exit;       /* -1: none yet */
     bool stop_requested; /* a SIGTERM/SIGINT came from outside */
     int stop_signo;
 
     struct pipeline sync_pl;
     bool syncing, sync_ran, sync_ok;
     bool restart_pending; /* a sync acted, but another one was queued behind it */
-    unsigned sync_again; /* steps asked for while a sync ran */
+    unsigned sync_again;  /* steps asked for while a sync ran */
     uint64_t sync_at_ms;
     char sync_reason[1024];
     struct waiters sync_waiters, next_waiters, restart_waiters;
@@ -164,9 +164,12 @@ static void final_drain(int code, pid_t spare_pgid)
 static bool policy_restarts(int code)
 {
     switch (in.cfg->app.restart) {
-    case RESTART_ALWAYS: return true;
-    case RESTART_ON_FAILURE: return code != 0;
-    case RESTART_NO: return false;
+    case RESTART_ALWAYS:
+        return true;
+    case RESTART_ON_FAILURE:
+        return code != 0;
+    case RESTART_NO:
+        return false;
     }
     return false;
 }
@@ -277,8 +280,7 @@ static void start_app(void)
     log_debug(NULL, "started '%s' as pid %d", app_name(), (int)in.app.pgid);
     if (in.restart_waiters.n) {
         char msg[1400];
-        snprintf(msg, sizeof msg, "%s; app restarted (pid %d)", in.sync_reason,
-                 (int)in.app.pgid);
+        snprintf(msg, sizeof msg, "%s; app restarted (pid %d)", in.sync_reason, (int)in.app.pgid);
         waiters_answer(&in.restart_waiters, 0, msg);
     }
     if (first)
@@ -441,9 +443,8 @@ static void on_probe_done(struct pipeline *pl, int code, void *data)
 static void on_control(struct control_req *req, const char *command, void *data)
 {
     if (strcmp(command, "sync") == 0) {
-        request_sync(steps_with(STEP_ON_LOCKFILE |
-                                (in.cfg->watch.migrate ? STEP_ON_MIGRATIONS : 0)),
-                     req);
+        request_sync(
+            steps_with(STEP_ON_LOCKFILE | (in.cfg->watch.migrate ? STEP_ON_MIGRATIONS : 0)), req);
     } else if (strcmp(command, "health") == 0) {
         char why[1200];
         bool ok = healthy(why, sizeof why);

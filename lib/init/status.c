@@ -18,8 +18,7 @@ static void fmt_duration(uint64_t ms, char *out, size_t len)
         snprintf(out, len, "%llu.%llus", (unsigned long long)s,
                  (unsigned long long)(ms % 1000) / 100);
     else if (s < 3600)
-        snprintf(out, len, "%llum%02llus", (unsigned long long)s / 60,
-                 (unsigned long long)s % 60);
+        snprintf(out, len, "%llum%02llus", (unsigned long long)s / 60, (unsigned long long)s % 60);
     else
         snprintf(out, len, "%lluh%02llum", (unsigned long long)s / 3600,
                  (unsigned long long)(s / 60) % 60);

@@ -28,7 +28,7 @@ struct status_snapshot {
     uint64_t sync_ago_ms;
     const char *sync_reason;
 
-    const struct watch *watch;   /* NULL: not watching */
+    const struct watch *watch;    /* NULL: not watching */
     const struct step_run *probe; /* the database, checked for this request; NULL: none */
 
     bool healthy;

@@ -43,7 +43,7 @@ static struct {
     bool pid1;
     pid_t self;
     struct child *children; /* spawned and not yet reported */
-    bool no_children; /* the last waitpid said ECHILD */
+    bool no_children;       /* the last waitpid said ECHILD */
 
     struct user_spec user;
 
@@ -251,12 +251,12 @@ void supervisor_set_user(const struct user_spec *u)
 /* The 32-bit ids: on i386 and arm, SYS_setuid and friends are the old 16-bit calls. */
 #ifdef SYS_setuid32
 #define SYS_SETGROUPS SYS_setgroups32
-#define SYS_SETGID SYS_setgid32
-#define SYS_SETUID SYS_setuid32
+#define SYS_SETGID    SYS_setgid32
+#define SYS_SETUID    SYS_setuid32
 #else
 #define SYS_SETGROUPS SYS_setgroups
-#define SYS_SETGID SYS_setgid
-#define SYS_SETUID SYS_setuid
+#define SYS_SETGID    SYS_setgid
+#define SYS_SETUID    SYS_setuid
 #endif
 
 /* Runs in the child between fork and exec: async-signal-safe calls only, no allocation, no
@@ -514,8 +514,7 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
             goto out;
         }
     }
-    bool foreground = o->foreground && isatty(STDIN_FILENO) &&
-                      tcgetpgrp(STDIN_FILENO) == getpgrp();
+    bool foreground = o->foreground && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
     char *const *envp = o->envp ? o->envp : environ;
     if (sv.user.set) {
         if (!(user_env = env_for_user(envp))) {
@@ -612,8 +611,8 @@ int child_signal(struct child *c, int signo)
     if (c->pid && kill(c->pid, signo) == 0)
         return 0;
     if (err != ESRCH)
-        log_warn(NULL, "cannot send %s to process group %d: %s", sigtable_name(signo),
-                 (int)c->pgid, strerror(err));
+        log_warn(NULL, "cannot send %s to process group %d: %s", sigtable_name(signo), (int)c->pgid,
+                 strerror(err));
     return -err;
 }
 

@@ -43,9 +43,9 @@ struct child;
 typedef void (*child_exit_fn)(struct child *c, int wstatus, void *data);
 
 struct child_opts {
-    char *const *argv;  /* argv[0] is searched in PATH; nothing goes through a shell */
-    char *const *envp;  /* NULL: devinit's own environment */
-    const char *dir;    /* NULL: devinit's working directory */
+    char *const *argv; /* argv[0] is searched in PATH; nothing goes through a shell */
+    char *const *envp; /* NULL: devinit's own environment */
+    const char *dir;   /* NULL: devinit's working directory */
     /* Non-NULL: stdin is /dev/null, stdout and stderr are pipes whose lines are logged
      * under this step name and kept as a tail. NULL: the child inherits devinit's stdio. */
     const char *capture;
@@ -55,14 +55,14 @@ struct child_opts {
 };
 
 #define CHILD_TAIL_LINES 20
-#define CHILD_LINE_MAX 1024
+#define CHILD_LINE_MAX   1024
 
 struct child_output; /* captured output: pipes, partial lines, tail (heap, capture only) */
 
 struct child {
-    pid_t pid;       /* also the process group id; 0 once reaped */
-    int exec_errno;  /* non-zero when exec failed; the status is then 126/127 */
-    bool stopping;   /* child_stop was called */
+    pid_t pid;      /* also the process group id; 0 once reaped */
+    int exec_errno; /* non-zero when exec failed; the status is then 126/127 */
+    bool stopping;  /* child_stop was called */
     /* private to supervisor.c */
     pid_t pgid; /* outlives pid: group members may remain after the leader is reaped */
     child_exit_fn on_exit;

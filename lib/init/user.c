@@ -39,7 +39,8 @@ int user_resolve(const char *spec, struct user_spec *u, char *err, size_t errlen
     char who[64], grp[64] = "";
     const char *colon = strchr(spec, ':');
     size_t wlen = colon ? (size_t)(colon - spec) : strlen(spec);
-    if (wlen == 0 || wlen >= sizeof who || (colon && (!colon[1] || strlen(colon + 1) >= sizeof grp))) {
+    if (wlen == 0 || wlen >= sizeof who ||
+        (colon && (!colon[1] || strlen(colon + 1) >= sizeof grp))) {
         snprintf(err, errlen, "user '%s' is not NAME, UID or UID:GID", spec);
         return -EINVAL;
     }
@@ -83,7 +84,9 @@ int user_resolve(const char *spec, struct user_spec *u, char *err, size_t errlen
         } else {
             struct group *gr = getgrnam(grp);
             if (!gr) {
-                snprintf(err, errlen, "group '%s' does not exist in this image: create it or give a numeric GID", grp);
+                snprintf(err, errlen,
+                         "group '%s' does not exist in this image: create it or give a numeric GID",
+                         grp);
                 return -ENOENT;
             }
             u->gid = gr->gr_gid;
@@ -97,8 +100,8 @@ int user_resolve(const char *spec, struct user_spec *u, char *err, size_t errlen
     if (pw) {
         int n = USER_MAX_GROUPS;
         if (getgrouplist(pw->pw_name, u->gid, u->groups, &n) < 0) {
-            log_warn(NULL, "user '%s' is in more than %d groups: keeping the first %d",
-                     pw->pw_name, USER_MAX_GROUPS, USER_MAX_GROUPS);
+            log_warn(NULL, "user '%s' is in more than %d groups: keeping the first %d", pw->pw_name,
+                     USER_MAX_GROUPS, USER_MAX_GROUPS);
             n = USER_MAX_GROUPS;
         }
         u->ngroups = n;

@@ -11,13 +11,13 @@
 #define USER_MAX_GROUPS 64
 
 struct user_spec {
-    bool set;            /* false: run as devinit's own user */
+    bool set; /* false: run as devinit's own user */
     uid_t uid;
     gid_t gid;
     gid_t groups[USER_MAX_GROUPS]; /* supplementary groups, gid first */
     int ngroups;
-    char name[64];       /* USER and LOGNAME; the uid in decimal when it has no entry */
-    char home[256];      /* HOME; "/" when it has no entry */
+    char name[64];  /* USER and LOGNAME; the uid in decimal when it has no entry */
+    char home[256]; /* HOME; "/" when it has no entry */
 };
 
 /* Parses and resolves spec ("node", "1000", "1000:1000", "node:staff"). A name must exist in

@@ -56,8 +56,8 @@ struct watch {
     bool stopping;
 };
 
-static void add_target(struct watch *w, enum target_kind kind, const char *path,
-                       const char *suffix, unsigned steps)
+static void add_target(struct watch *w, enum target_kind kind, const char *path, const char *suffix,
+                       unsigned steps)
 {
     if (w->ntargets == MAX_TARGETS)
         return;
@@ -92,9 +92,8 @@ static void app_path(const struct config *cfg, const char *name, char *out, size
 /* What to watch: the same files the deps and generate steps hash. */
 static void collect(struct watch *w, const struct config *cfg)
 {
-    static const char *const dep_files[] = {"package.json",   "package-lock.json",
-                                            "yarn.lock",      "pnpm-lock.yaml",
-                                            "bun.lock",       "bun.lockb",
+    static const char *const dep_files[] = {"package.json",       "package-lock.json", "yarn.lock",
+                                            "pnpm-lock.yaml",     "bun.lock",          "bun.lockb",
                                             "npm-shrinkwrap.json"};
     char path[PATH_MAX];
     const unsigned deps = STEP_BIT(STEP_DEPS) | STEP_BIT(STEP_GENERATE);
@@ -168,9 +167,9 @@ static void on_event(uv_fs_event_t *h, const char *filename, int events, int sta
         const struct target *t = &w->targets[i];
         if (strcmp(t->dir, dir) != 0)
             continue;
-        if (t->kind == T_FILE ? strcmp(t->base, filename) == 0
-                              : (filename[0] != '.' || !*t->suffix) &&
-                                    has_suffix(filename, t->suffix)) {
+        if (t->kind == T_FILE
+                ? strcmp(t->base, filename) == 0
+                : (filename[0] != '.' || !*t->suffix) && has_suffix(filename, t->suffix)) {
             char path[PATH_MAX + 256];
             snprintf(path, sizeof path, "%s/%s", dir, filename);
             changed(w, t, t->kind == T_FILE ? t->path : path);
@@ -209,8 +208,7 @@ static void on_timer_closed(uv_handle_t *h)
 
 static void close_handle(struct handle *hd)
 {
-    uv_close(hd->is_poll ? (uv_handle_t *)&hd->h.poll : (uv_handle_t *)&hd->h.ev,
-             on_handle_closed);
+    uv_close(hd->is_poll ? (uv_handle_t *)&hd->h.poll : (uv_handle_t *)&hd->h.ev, on_handle_closed);
 }
 
 /* Starts one handle: a poll of target i, or events on directory i. Kept in w->handles only
@@ -231,8 +229,7 @@ static int start_handle(struct watch *w, bool poll, size_t i)
          * when an entry is added, removed or renamed. */
         uv_fs_poll_init(w->loop, &hd->h.poll);
         hd->h.poll.data = hd;
-        rc = uv_fs_poll_start(&hd->h.poll, on_poll, w->targets[i].path,
-                              (unsigned)w->interval_ms);
+        rc = uv_fs_poll_start(&hd->h.poll, on_poll, w->targets[i].path, (unsigned)w->interval_ms);
     } else {
         uv_fs_event_init(w->loop, &hd->h.ev);
         hd->h.ev.data = hd;

@@ -146,12 +146,22 @@ static int literal(struct tok t, char *out, size_t outlen)
         if (c == '\\' && p < end) {
             c = *p++;
             switch (c) {
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case '0': c = '\0'; break;
-            case '\n': continue; /* a line continuation */
-            default: break;      /* \\ \" \' \` and the rest stand for themselves */
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case '0':
+                c = '\0';
+                break;
+            case '\n':
+                continue; /* a line continuation */
+            default:
+                break; /* \\ \" \' \` and the rest stand for themselves */
             }
         }
         if (c == '\0')

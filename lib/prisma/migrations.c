@@ -451,8 +451,10 @@ int migrations_load_script(const char *dir, const struct migration_local *m,
     }
     char path[4096];
     if ((size_t)snprintf(path, sizeof path, "%s/%s/migration.sql", dir, m->name) >= sizeof path) {
-        snprintf(err, errlen, "the path of '%s/migration.sql' in '%s' is too long to read it "
-                 "again: set [migrate] dir to a shorter path", m->name, dir);
+        snprintf(err, errlen,
+                 "the path of '%s/migration.sql' in '%s' is too long to read it "
+                 "again: set [migrate] dir to a shorter path",
+                 m->name, dir);
         return -ENAMETOOLONG;
     }
     char *text = NULL;

@@ -144,8 +144,8 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
 {
     err[0] = '\0';
     snprintf(p->app_dir, sizeof p->app_dir, "%s", s->app_dir ? s->app_dir : "");
-    int rc = prisma_config_load(p->app_dir, s->config, p->config, sizeof p->config, &p->values,
-                                err, errlen);
+    int rc = prisma_config_load(p->app_dir, s->config, p->config, sizeof p->config, &p->values, err,
+                                errlen);
     if (rc == -ENOENT && s->config && *s->config) {
         snprintf(err, errlen, "prisma config '%s' ([prisma] config) does not exist: fix the path",
                  p->config);
@@ -183,7 +183,8 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
         size_t len;
         rc = file_read(AT_FDCWD, p->files[i], 0, 16 << 20, &text, &len);
         if (rc < 0) {
-            snprintf(err, errlen, "cannot read prisma schema '%s': %s", p->files[i], file_strerror(rc));
+            snprintf(err, errlen, "cannot read prisma schema '%s': %s", p->files[i],
+                     file_strerror(rc));
             return rc;
         }
         size_t first = p->ngens;

@@ -34,7 +34,7 @@ struct prisma_project {
     char app_dir[PATH_MAX]; /* as configured: "" is the cwd */
     char config[PATH_MAX];  /* the Prisma config file (joined to app_dir), "" when none */
     struct prisma_config_values values; /* what the config file says */
-    char schema[PATH_MAX];  /* the schema file or folder (joined to app_dir) */
+    char schema[PATH_MAX];              /* the schema file or folder (joined to app_dir) */
     bool schema_is_dir;
     enum prisma_schema_origin origin;
     size_t nfiles;

@@ -309,8 +309,7 @@ void prisma_generator_resolve(struct prisma_generator *g, const char *app_dir,
     } else if (!g->output_env && g->kind == PRISMA_GEN_CLIENT_JS) {
         /* Prisma writes next to the @prisma/client it finds; for an app with its own
          * node_modules that is this one. */
-        if (path_join(app_dir, "node_modules/.prisma/client", g->resolved,
-                             sizeof g->resolved) < 0)
+        if (path_join(app_dir, "node_modules/.prisma/client", g->resolved, sizeof g->resolved) < 0)
             g->resolved[0] = '\0';
     }
 }

@@ -16,13 +16,13 @@ typedef uint32_t om_uint32;
 
 void *GSS_C_NT_HOSTBASED_SERVICE = NULL;
 
-#define NOGSS(name)                                                                        \
-    om_uint32 name(om_uint32 *minor, ...);                                                 \
-    om_uint32 name(om_uint32 *minor, ...)                                                  \
-    {                                                                                      \
-        if (minor)                                                                         \
-            *minor = 0;                                                                    \
-        return NOGSS_FAILURE;                                                              \
+#define NOGSS(name)                                                                                \
+    om_uint32 name(om_uint32 *minor, ...);                                                         \
+    om_uint32 name(om_uint32 *minor, ...)                                                          \
+    {                                                                                              \
+        if (minor)                                                                                 \
+            *minor = 0;                                                                            \
+        return NOGSS_FAILURE;                                                                      \
     }
 
 NOGSS(gss_acquire_cred)
@@ -45,11 +45,11 @@ void *ldap_init(const char *host, int port)
     return NULL;
 }
 
-#define NOLDAP(name)                                                                       \
-    int name(void);                                                                        \
-    int name(void)                                                                         \
-    {                                                                                      \
-        return -1;                                                                         \
+#define NOLDAP(name)                                                                               \
+    int name(void);                                                                                \
+    int name(void)                                                                                 \
+    {                                                                                              \
+        return -1;                                                                                 \
     }
 
 NOLDAP(ldap_count_entries)

@@ -163,8 +163,7 @@ static int judge(struct migst *m, const struct migrate_native_state *st, enum mi
     m->have_rep = true;
     const struct config *cfg = m->r->cfg;
     migrations_judge(&m->rep, &m->list, m->shown, m->url.schema, mode, cfg->migrate.pending,
-                     cfg->migrate.edited, cfg->migrate.missing_locally, cfg->migrate.failed,
-                     &m->j);
+                     cfg->migrate.edited, cfg->migrate.missing_locally, cfg->migrate.failed, &m->j);
     return 0;
 }
 
@@ -281,7 +280,6 @@ static void after_read(uv_work_t *w, int status)
     }
     proceed(m);
 }
-
 
 static void migrate_check(struct step_run *r)
 {
@@ -453,8 +451,8 @@ static void migrate_act(struct step_run *r)
         step_acted(r, EXIT_SOFTWARE, "no connection to '%s'", m->where);
         return;
     }
-    migrate_native_deploy(m->db, r->cfg->migrate.lock_timeout_ms, &m->list, m->dir, m->shown,
-                          plan, on_deployed, m);
+    migrate_native_deploy(m->db, r->cfg->migrate.lock_timeout_ms, &m->list, m->dir, m->shown, plan,
+                          on_deployed, m);
 }
 
 /* --- the rest of the interface --------------------------------------------------------- */

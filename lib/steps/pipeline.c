@@ -16,12 +16,18 @@
 const char *step_status_name(enum step_status s)
 {
     switch (s) {
-    case STEP_PENDING: return "pending";
-    case STEP_OK: return "ok";
-    case STEP_WOULD_RUN: return "would-run";
-    case STEP_WARN: return "warn";
-    case STEP_ERROR: return "error";
-    case STEP_SKIPPED: return "skipped";
+    case STEP_PENDING:
+        return "pending";
+    case STEP_OK:
+        return "ok";
+    case STEP_WOULD_RUN:
+        return "would-run";
+    case STEP_WARN:
+        return "warn";
+    case STEP_ERROR:
+        return "error";
+    case STEP_SKIPPED:
+        return "skipped";
     }
     return "unknown";
 }
@@ -63,8 +69,7 @@ static void step_end(struct step_run *r)
     r->elapsed_ms = clock_ms() - r->started_ms;
 }
 
-void step_checked(struct step_run *r, enum step_status verdict, int exit_code, const char *fmt,
-                  ...)
+void step_checked(struct step_run *r, enum step_status verdict, int exit_code, const char *fmt, ...)
 {
     struct pipeline *pl = r->pl;
     if (r->cancelled || pl->finished)
@@ -256,8 +261,8 @@ bool pipeline_acted(const struct pipeline *pl)
 }
 
 void pipeline_start_steps(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
-                          unsigned mask, bool dry_run,
-                          void (*done)(struct pipeline *, int, void *), void *data)
+                          unsigned mask, bool dry_run, void (*done)(struct pipeline *, int, void *),
+                          void *data)
 {
     pipeline_free(pl);
     memset(pl, 0, sizeof *pl);
@@ -333,7 +338,7 @@ void pipeline_print(const struct pipeline *pl)
         const struct step_run *r = &pl->runs[i];
         printf("%-9s %-10s %s\n", step_name(i), step_status_name(r->status), r->reason);
     }
-    printf("%s\n", pl->exit_code == EXIT_READY      ? "ready"
+    printf("%s\n", pl->exit_code == EXIT_READY       ? "ready"
                    : pl->exit_code == EXIT_WOULD_RUN ? "not ready: some step would act"
                                                      : "not ready");
 }

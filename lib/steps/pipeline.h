@@ -28,8 +28,8 @@ struct pipeline {
  * run, EXIT_READY/EXIT_WOULD_RUN), a documented error code, or 128+N after
  * pipeline_cancel(N). cfg must outlive the pipeline. */
 void pipeline_start_steps(struct pipeline *pl, uv_loop_t *loop, const struct config *cfg,
-                          unsigned mask, bool dry_run,
-                          void (*done)(struct pipeline *, int, void *), void *data);
+                          unsigned mask, bool dry_run, void (*done)(struct pipeline *, int, void *),
+                          void *data);
 
 /* Whether any step acted in this run. */
 bool pipeline_acted(const struct pipeline *pl);

@@ -34,8 +34,8 @@ struct step_run;
 struct step_desc {
     const char *name;
     const char *summary; /* what it does, for --help */
-    unsigned flags; /* enum step_flag */
-    unsigned needs; /* STEP_BIT()s that must not have failed for this step to run */
+    unsigned flags;      /* enum step_flag */
+    unsigned needs;      /* STEP_BIT()s that must not have failed for this step to run */
     void (*check)(struct step_run *r);
     void (*act)(struct step_run *r);
     /* Releases outstanding work after a signal (handles, connections). A child started with
@@ -71,8 +71,8 @@ struct step_run {
 /* Ends a check. verdict: STEP_OK (nothing to do), STEP_WOULD_RUN (act is needed), STEP_WARN
  * (go on, the reason is logged as a warning), STEP_ERROR with exit_code (stop), STEP_SKIPPED.
  * The reason is formatted like printf. */
-void step_checked(struct step_run *r, enum step_status verdict, int exit_code, const char *fmt,
-                  ...) __attribute__((format(printf, 4, 5)));
+void step_checked(struct step_run *r, enum step_status verdict, int exit_code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /* Ends an act: exit_code 0 for success (the reason says what was done), else the code. */
 void step_acted(struct step_run *r, int exit_code, const char *fmt, ...)

@@ -20,12 +20,12 @@ enum step_id { STEP_DEPS = 0, STEP_GENERATE, STEP_WAIT, STEP_MIGRATE, STEP_COUNT
 
 /* A step's traits, in its descriptor. */
 enum step_flag {
-    STEP_ON_LOCKFILE = 1u << 0,       /* live sync re-runs it when package.json or the lockfile
-                                         changes, and `devinit sync` does */
-    STEP_ON_SCHEMA = 1u << 1,         /* ... when the schema or the Prisma config changes */
-    STEP_ON_MIGRATIONS = 1u << 2,     /* ... when a migration folder appears ([watch] migrate) */
-    STEP_USES_DATABASE = 1u << 3,     /* it talks to the database */
-    STEP_STATUS_PROBE = 1u << 4,      /* `devinit status` repeats its check: "database now" */
+    STEP_ON_LOCKFILE = 1u << 0,   /* live sync re-runs it when package.json or the lockfile
+                                     changes, and `devinit sync` does */
+    STEP_ON_SCHEMA = 1u << 1,     /* ... when the schema or the Prisma config changes */
+    STEP_ON_MIGRATIONS = 1u << 2, /* ... when a migration folder appears ([watch] migrate) */
+    STEP_USES_DATABASE = 1u << 3, /* it talks to the database */
+    STEP_STATUS_PROBE = 1u << 4,  /* `devinit status` repeats its check: "database now" */
 };
 
 /* The step's name ("deps"), as in logs, JSON, --skip/--only and the INI sections. */

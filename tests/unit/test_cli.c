@@ -9,10 +9,10 @@
 #include "config/cli.h"
 #include "config/config.h"
 
-#define PARSE(cli, ...)                                                                    \
-    ({                                                                                     \
-        char *argv_[] = {"devinit", __VA_ARGS__, NULL};                                    \
-        cli_parse(cli, (int)(sizeof argv_ / sizeof argv_[0]) - 1, argv_, err, sizeof err); \
+#define PARSE(cli, ...)                                                                            \
+    ({                                                                                             \
+        char *argv_[] = {"devinit", __VA_ARGS__, NULL};                                            \
+        cli_parse(cli, (int)(sizeof argv_ / sizeof argv_[0]) - 1, argv_, err, sizeof err);         \
     })
 
 static char err[512];

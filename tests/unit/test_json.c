@@ -50,12 +50,11 @@ static void test_json_duplicate_key_last_wins(void **state)
 {
     static const char *const version[] = {"version", NULL};
     char out[16];
-    assert_int_equal(json_get_string(LIT("{\"version\":\"1.0.0\",\"version\":\"2.0.0\"}"),
-                                        version, out, sizeof out),
+    assert_int_equal(json_get_string(LIT("{\"version\":\"1.0.0\",\"version\":\"2.0.0\"}"), version,
+                                     out, sizeof out),
                      0);
     assert_string_equal(out, "2.0.0");
-    assert_int_equal(json_get_string(LIT("{\"version\":\"1.0.0-long\"}"), version, out, 4),
-                     -E2BIG);
+    assert_int_equal(json_get_string(LIT("{\"version\":\"1.0.0-long\"}"), version, out, 4), -E2BIG);
 }
 
 static void test_json_decode_escapes(void **state)
@@ -81,12 +80,11 @@ static void test_json_integer(void **state)
     assert_int_equal(v, -1);
     assert_int_equal(json_get_int(LIT("{\"exit\": 1.5}"), exit_key, &v), -EINVAL);
     assert_int_equal(json_get_int(LIT("{\"exit\": \"1\"}"), exit_key, &v), -EINVAL);
-    assert_int_equal(json_get_int(LIT("{\"exit\": 99999999999999999999}"), exit_key, &v),
-                     -EINVAL);
+    assert_int_equal(json_get_int(LIT("{\"exit\": 99999999999999999999}"), exit_key, &v), -EINVAL);
     assert_int_equal(json_get_int(LIT("{\"exit\": 1}"), msg, &v), -ENOENT);
 }
 
-#define T(name)  cmocka_unit_test(name)
+#define T(name) cmocka_unit_test(name)
 
 int main(void)
 {

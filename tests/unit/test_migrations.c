@@ -513,8 +513,8 @@ static void digest_in_pieces(const char *text, size_t piece, struct migration_lo
 
 static void test_migrations_digest_streamed_matches_whole(void **state)
 {
-    const char *texts[] = {"", "hello", "a\r\nb\r\n", "a\nb\n", "a\r\nb\nc", "\r", "\r\r\n",
-                           "x\r", "\n\r\n\r", "mixed\r\r\n\n\r\n\rend"};
+    const char *texts[] = {"",   "hello",  "a\r\nb\r\n", "a\nb\n",   "a\r\nb\nc",
+                           "\r", "\r\r\n", "x\r",        "\n\r\n\r", "mixed\r\r\n\n\r\n\rend"};
     for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
         const char *text = texts[t];
         size_t len = strlen(text);
@@ -602,8 +602,7 @@ static void test_migrations_read_dir_streams_large_files(void **state)
     assert_memory_equal(script, body, size);
     assert_ptr_equal(script, owned);
     free(owned);
-    assert_int_equal(migrations_load_script(dir, small, &script, &len, &owned, err, sizeof err),
-                     0);
+    assert_int_equal(migrations_load_script(dir, small, &script, &len, &owned, err, sizeof err), 0);
     assert_null(owned);
     assert_ptr_equal(script, small->script);
     f = fopen(path, "ab");

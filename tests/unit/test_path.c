@@ -49,7 +49,7 @@ static void test_path_dirname(void **state)
     assert_string_equal(out, "/");
 }
 
-#define T(name)  cmocka_unit_test(name)
+#define T(name) cmocka_unit_test(name)
 
 int main(void)
 {

@@ -120,9 +120,9 @@ static void test_prisma_config_too_long_is_refused(void **state)
  * text is copied to a buffer of its exact length so ASan sees any read beyond it. */
 static void test_prisma_config_cut_short(void **state)
 {
-    static const char *const texts[] = {"export default {migrations:{path:",
-                                        "export default { migrations: { path:  \n",
-                                        "export default { schema: join('a'", "{ schema: '"};
+    static const char *const texts[] = {
+        "export default {migrations:{path:", "export default { migrations: { path:  \n",
+        "export default { schema: join('a'", "{ schema: '"};
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
         size_t len = strlen(texts[i]);
         char *t = malloc(len);

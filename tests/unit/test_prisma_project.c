@@ -25,7 +25,8 @@ static int find(struct prisma_project *p, const char *schema, const char *config
 
 static void test_prisma_project_find_default_file(void **state)
 {
-    tmpdir_put("prisma/schema.prisma", "generator client {\n  provider = \"prisma-client-js\"\n}\n");
+    tmpdir_put("prisma/schema.prisma",
+               "generator client {\n  provider = \"prisma-client-js\"\n}\n");
     tmpdir_put("package.json", "{\"name\": \"x\"}");
     struct prisma_project *p = calloc(1, sizeof *p);
     char err[512];
@@ -47,7 +48,7 @@ static void test_prisma_project_find_default_file(void **state)
 static void test_prisma_project_find_folder_in_path_order(void **state)
 {
     tmpdir_put("prisma/schema/main.prisma",
-        "generator client {\n  provider = \"prisma-client\"\n  output = \"../../gen\"\n}\n");
+               "generator client {\n  provider = \"prisma-client\"\n  output = \"../../gen\"\n}\n");
     tmpdir_put("prisma/schema/b/post.prisma", "model Post { id Int @id }\n");
     tmpdir_put("prisma/schema/a.prisma", "model A { id Int @id }\n");
     tmpdir_put("prisma/schema/notes.txt", "not a schema");
@@ -92,20 +93,17 @@ static void test_prisma_project_find_order_of_sources(void **state)
     prisma_project_free(p);
 
     memset(p, 0, sizeof *p);
-    assert_int_equal(
-        find(p, "key.prisma", "cfg/prisma.ts", err, sizeof err), 0);
+    assert_int_equal(find(p, "key.prisma", "cfg/prisma.ts", err, sizeof err), 0);
     assert_int_equal(p->origin, PRISMA_FROM_CONFIG_KEY);
     prisma_project_free(p);
 
     memset(p, 0, sizeof *p);
-    assert_int_equal(find(p, "nope.prisma", "", err, sizeof err),
-                     -EINVAL);
+    assert_int_equal(find(p, "nope.prisma", "", err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "nope.prisma"));
     prisma_project_free(p);
 
     memset(p, 0, sizeof *p);
-    assert_int_equal(find(p, "", "missing.config.ts", err, sizeof err),
-                     -EINVAL);
+    assert_int_equal(find(p, "", "missing.config.ts", err, sizeof err), -EINVAL);
     assert_non_null(strstr(err, "missing.config.ts"));
     prisma_project_free(p);
     free(p);
@@ -134,7 +132,8 @@ static void test_prisma_project_find_none(void **state)
 
 static void test_prisma_project_package_version_walks_up(void **state)
 {
-    tmpdir_put("node_modules/prisma/package.json", "{\"version\": \"7.10.1\", \"name\": \"prisma\"}");
+    tmpdir_put("node_modules/prisma/package.json",
+               "{\"version\": \"7.10.1\", \"name\": \"prisma\"}");
     tmpdir_put("apps/api/node_modules/@prisma/client/package.json", "{\"version\": \"7.10.0\"}");
     char sub[256], v[32], pdir[256];
     snprintf(sub, sizeof sub, "%s/apps/api", tmpdir);
@@ -145,7 +144,8 @@ static void test_prisma_project_package_version_walks_up(void **state)
     assert_string_equal(pdir, want);
     assert_int_equal(prisma_package_version(sub, "@prisma/client", v, sizeof v, NULL, 0), 0);
     assert_string_equal(v, "7.10.0");
-    assert_int_equal(prisma_package_version(tmpdir, "@prisma/client", v, sizeof v, NULL, 0), -ENOENT);
+    assert_int_equal(prisma_package_version(tmpdir, "@prisma/client", v, sizeof v, NULL, 0),
+                     -ENOENT);
 }
 
 static void test_prisma_project_migrations_folder(void **state)

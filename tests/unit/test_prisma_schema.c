@@ -198,8 +198,7 @@ static void test_prisma_schema_generator_resolve(void **state)
     assert_string_equal(g.resolved, ""); /* no output given: unknown */
 }
 
-
-#define T(name)  cmocka_unit_test(name)
+#define T(name) cmocka_unit_test(name)
 
 int main(void)
 {

@@ -23,8 +23,8 @@ static void test_signals_fault_signals_never_forwarded(void **state)
 
 static void test_signals_forwardable_set(void **state)
 {
-    int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM,
-                 SIGTSTP, SIGURG, SIGPROF, SIGVTALRM, SIGXCPU, SIGXFSZ, SIGIO, SIGPWR};
+    int fwd[] = {SIGTERM, SIGINT, SIGHUP,  SIGQUIT,   SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM,
+                 SIGTSTP, SIGURG, SIGPROF, SIGVTALRM, SIGXCPU, SIGXFSZ, SIGIO,    SIGPWR};
     for (size_t i = 0; i < sizeof fwd / sizeof fwd[0]; i++)
         assert_true(sigtable_forwardable(fwd[i]));
     for (int s = SIGRTMIN; s <= SIGRTMAX; s++)
