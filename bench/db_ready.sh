@@ -9,14 +9,14 @@
 #
 #     bench/db_ready.sh [N]          DEVINIT=path/to/devinit (default: the ci build, see bench/lib.sh)
 #
-# Needs root (the server runs as postgres) and PostgreSQL 15 in /usr/lib/postgresql/15/bin.
+# Needs root (the server runs as postgres) and PostgreSQL (scripts/pg.sh finds it).
 set -euo pipefail
 
 N=${1:-15}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 . "$HERE/bench/lib.sh"
 bench_devinit db_ready.sh
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+. "$HERE/scripts/pg.sh"
 [ "$(id -u)" -eq 0 ] || { echo "db_ready.sh: run as root (the server runs as postgres)" >&2; exit 2; }
 
 WORK=$(mktemp -d /tmp/devinit-bench.XXXXXX)
@@ -26,20 +26,14 @@ PIDS=()
 cleanup() {
     local p
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$DATA' -m immediate -w stop" >/dev/null 2>&1 || true
+    pg_stop "$DATA" immediate
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
-mkdir -p "$DATA"
-chown postgres:postgres "$DATA"
-chmod 700 "$DATA"
-(cd / && su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$DATA' -A trust -U postgres >'$WORK/initdb.log' 2>&1")
-PORT=$(free_port)
+pg_init "$DATA"
+PORT=$(pg_free_port)
 URL="postgresql://postgres@127.0.0.1:$PORT/postgres"
 
 # The log line's "%m" timestamp, in ms since the epoch.
@@ -63,14 +57,14 @@ for i in $(seq 1 "$N"); do
     PIDS+=($!)
     # A random phase between the waiters' start and the server's start, as in real life.
     sleep "0.$((RANDOM % 9 + 1))"
-    (cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$DATA' -W -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1 -c fsync=off -c log_line_prefix='%m ' -c log_timezone=UTC\" -l '$run/server.log' start >/dev/null")
+    pg_ctl_as "$DATA" "-W -o \"$(pg_options "$DATA" "$PORT" fsync=off "log_line_prefix='%m '" log_timezone=UTC)\" -l '$run/server.log' start"
     wait "${PIDS[@]}"
     PIDS=()
     r=$(ready_ms "$run/server.log")
     L_DEV+=($(($(cat "$run/devinit") - r)))
     L_1S+=($(($(cat "$run/sleep1") - r)))
     L_50MS+=($(($(cat "$run/sleep005") - r)))
-    (cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$DATA' -m fast -w stop >/dev/null")
+    pg_stop "$DATA"
     printf 'run %2d/%d: devinit %4d ms, sleep 1 %4d ms, sleep 0.05 %4d ms\n' "$i" "$N" \
         "${L_DEV[-1]}" "${L_1S[-1]}" "${L_50MS[-1]}" >&2
 done

@@ -29,7 +29,7 @@ export LC_ALL=C # $EPOCHREALTIME with a '.'
 
 N=${1:-7}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+. "$ROOT/scripts/pg.sh"
 [ "$N" -ge 1 ] || { echo "live_sync.sh: N must be >= 1" >&2; exit 64; }
 
 . "$ROOT/bench/lib.sh"
@@ -46,17 +46,12 @@ cleanup() {
     for p in "${READERS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     [ -z "$DPID" ] || { kill -TERM "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null; } || true
     [ -z "$SPID" ] || { kill -TERM "$SPID" 2>/dev/null && wait "$SPID" 2>/dev/null; } || true
-    if [ -f "$PGDATA/postmaster.pid" ]; then
-        su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA' -m fast -w stop" >/dev/null 2>&1 || true
-    fi
+    pg_stop "$PGDATA"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # Microseconds since the epoch, without a fork.
 now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
@@ -75,13 +70,10 @@ stamp_lines() {
 }
 
 echo "preparing: PostgreSQL, two copies of examples/app, npm ci and prisma generate..." >&2
-PORT=$(free_port)
-mkdir -p "$PGDATA"
-chown postgres:postgres "$PGDATA"
-chmod 700 "$PGDATA"
-su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$PGDATA' -A trust -U postgres" >/dev/null
-su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA' -w -t 30 -o \"-p $PORT -k '$PGDATA' -c listen_addresses=127.0.0.1\" -l '$PGDATA/server.log' start" >/dev/null
-"$PG_BIN/psql" -X -q -h "$PGDATA" -p "$PORT" -U postgres -d postgres -c 'CREATE DATABASE app'
+PORT=$(pg_free_port)
+pg_init "$PGDATA"
+pg_start "$PGDATA" "$PORT"
+pg_psql "$PGDATA" "$PORT" -c 'CREATE DATABASE app'
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/app?schema=public"
 
 # prisma generate does not use the schema engine; without the variable the CLI tries to
@@ -163,8 +155,8 @@ for app in "$D_APP" "$S_APP"; do
     stamp_lines <>"$app.fifo" >>"$app.log" &
     READERS+=($!)
 done
-D_PORT=$(free_port)
-S_PORT=$(free_port)
+D_PORT=$(pg_free_port)
+S_PORT=$(pg_free_port)
 mapfile -t D_CMD < <(app_cmd "$D_APP.starts")
 mapfile -t S_CMD < <(app_cmd "$S_APP.starts")
 

@@ -29,7 +29,7 @@ read -r -a SIZES <<<"${SIZES:-10 1000 10000}"
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 . "$HERE/bench/lib.sh"
 bench_devinit migrate_check.sh
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+. "$HERE/scripts/pg.sh"
 [ "$(id -u)" -eq 0 ] || { echo "migrate_check.sh: run as root (the server runs as postgres)" >&2; exit 2; }
 for tool in hyperfine node npm python3; do
     command -v "$tool" >/dev/null || { echo "migrate_check.sh: needs $tool" >&2; exit 2; }
@@ -52,20 +52,17 @@ WORK=$(mktemp -d /tmp/devinit-bench.XXXXXX)
 chmod 777 "$WORK"
 DATA=$WORK/data
 cleanup() {
-    su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$DATA' -m immediate -w stop" >/dev/null 2>&1 || true
+    pg_stop "$DATA" immediate
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$DATA"
-chown postgres:postgres "$DATA"
-chmod 700 "$DATA"
-(cd / && su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$DATA' -A trust -U postgres >'$WORK/initdb.log' 2>&1")
-(cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$DATA' -w -o \"-p $PORT -k '$DATA' -c listen_addresses=127.0.0.1\" -l '$DATA/server.log' start >/dev/null")
+PORT=$(pg_free_port)
+pg_init "$DATA"
+pg_start "$DATA" "$PORT"
 PSQL=("$PG_BIN/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$DATA" -p "$PORT" -U postgres)
 
-# The statements devinit sends (lib/steps/migrate.c send_state_query), for psql.
+# The statements devinit sends (lib/db/migrate_native.c send_state_query), for psql.
 cat >"$WORK/state.sql" <<'EOF'
 SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'public'), EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = 72707369 AND objsubid = 1 AND granted AND pid <> pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database())), (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND n.nspname = 'public' AND c.relname <> '_prisma_migrations' AND c.relname !~* '^(spatial_ref_sys|geometry_columns|geography_columns|raster_columns|raster_overviews)$');SELECT migration_name, checksum, finished_at IS NOT NULL, rolled_back_at IS NOT NULL, started_at, left(logs, 2000) FROM "public"._prisma_migrations ORDER BY started_at
 EOF

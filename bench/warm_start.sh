@@ -17,7 +17,7 @@ set -euo pipefail
 SEED_RUNS=${1:-7}
 DEVINIT_RUNS=${2:-41}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+. "$ROOT/scripts/pg.sh"
 
 . "$ROOT/bench/lib.sh"
 bench_devinit warm_start.sh
@@ -26,25 +26,17 @@ WORK=$(mktemp -d /tmp/devinit-bench.XXXXXX)
 chmod 755 "$WORK"
 PGDATA="$WORK/pg"
 cleanup() {
-    if [ -f "$PGDATA/postmaster.pid" ]; then
-        su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA' -m fast -w stop" >/dev/null 2>&1 || true
-    fi
+    pg_stop "$PGDATA"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 echo "preparing: PostgreSQL, a copy of examples/app, npm ci and prisma generate..." >&2
-PORT=$(free_port)
-mkdir -p "$PGDATA"
-chown postgres:postgres "$PGDATA"
-chmod 700 "$PGDATA"
-su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$PGDATA' -A trust -U postgres" >/dev/null
-su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDATA' -w -t 30 -o \"-p $PORT -k '$PGDATA' -c listen_addresses=127.0.0.1\" -l '$PGDATA/server.log' start" >/dev/null
-"$PG_BIN/psql" -X -q -h "$PGDATA" -p "$PORT" -U postgres -d postgres -c 'CREATE DATABASE app'
+PORT=$(pg_free_port)
+pg_init "$PGDATA"
+pg_start "$PGDATA" "$PORT"
+pg_psql "$PGDATA" "$PORT" -c 'CREATE DATABASE app'
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/app?schema=public"
 
 APP="$WORK/app"

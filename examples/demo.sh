@@ -8,13 +8,13 @@
 #   examples/demo.sh --smoke    start, query /health and /users, stop (for CI and a quick look)
 #
 # Environment: DATABASE_URL (use this database instead of a throwaway one), APP_PORT (default:
-# a free port), PG_BIN (PostgreSQL's server programs, default /usr/lib/postgresql/15/bin),
+# a free port), PG_BIN (PostgreSQL's server programs; scripts/pg.sh finds them),
 # DEVINIT (a devinit binary to use instead of building one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 APP_DIR="$ROOT/examples/app"
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+. "$ROOT/scripts/pg.sh"
 SMOKE=0
 case "${1:-}" in
 --smoke) SMOKE=1 ;;
@@ -64,23 +64,16 @@ if [ -z "${DEVINIT:-}" ]; then
     DEVINIT="$ROOT/build/dev/devinit"
 fi
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # --- PostgreSQL -------------------------------------------------------------------------------
 WORK=$(mktemp -d /tmp/devinit-demo.XXXXXX)
 chmod 755 "$WORK"
 PGDATA="$WORK/pg"
-as_pg() {
-    # initdb refuses to run as root.
-    if [ "$(id -u)" = 0 ]; then su postgres -s /bin/sh -c "$1"; else sh -c "$1"; fi
-}
 cleanup() {
     local rc=$?
     if [ -f "$PGDATA/postmaster.pid" ]; then
         say "stopping PostgreSQL"
-        as_pg "'$PG_BIN/pg_ctl' -D '$PGDATA' -m fast -w stop >/dev/null 2>&1" || true
+        pg_stop "$PGDATA"
     fi
     rm -rf "$WORK"
     exit "$rc"
@@ -90,22 +83,18 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 if [ -z "${DATABASE_URL:-}" ]; then
-    PGPORT=$(free_port)
+    PGPORT=$(pg_free_port)
     say "starting PostgreSQL on 127.0.0.1:$PGPORT (data in $PGDATA)"
-    mkdir -p "$PGDATA"
-    [ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDATA"
-    chmod 700 "$PGDATA"
-    as_pg "'$PG_BIN/initdb' -D '$PGDATA' -A trust -U postgres" >"$WORK/initdb.log" 2>&1 ||
-        { cat "$WORK/initdb.log" >&2; exit 1; }
-    as_pg "'$PG_BIN/pg_ctl' -D '$PGDATA' -w -t 30 -o \"-p $PGPORT -k '$PGDATA' -c listen_addresses=127.0.0.1\" -l '$PGDATA/server.log' start >/dev/null"
-    "$PG_BIN/psql" -X -q -h "$PGDATA" -p "$PGPORT" -U postgres -d postgres -c 'CREATE DATABASE app'
+    pg_init "$PGDATA" || exit 1
+    pg_start "$PGDATA" "$PGPORT"
+    pg_psql "$PGDATA" "$PGPORT" -c 'CREATE DATABASE app'
     export DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/app?schema=public"
 else
     say "using the database in DATABASE_URL"
 fi
 
 # --- the app ----------------------------------------------------------------------------------
-APP_PORT=${APP_PORT:-$(free_port)}
+APP_PORT=${APP_PORT:-$(pg_free_port)}
 export PORT="$APP_PORT" HOST=127.0.0.1
 # Migrations are deployed by devinit itself (no Prisma schema engine needed).
 export DEVINIT_MIGRATE_MODE=deploy DEVINIT_MIGRATE_DEPLOY_WITH=native

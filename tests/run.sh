@@ -17,10 +17,11 @@ bash .ci/install-deps
 work=$(mktemp -d /tmp/devinit-tests.XXXXXX)
 chmod 755 "$work"
 export TMPDIR=$work BATS_TMPDIR=$work
+. scripts/pg.sh
 cleanup() {
     local pidfile
     for pidfile in $(find "$work" -name postmaster.pid 2>/dev/null); do
-        su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/pg_ctl -D '$(dirname "$pidfile")' -m immediate stop" >/dev/null 2>&1 || true
+        pg_stop "$(dirname "$pidfile")" immediate
     done
     if command -v podman >/dev/null 2>&1 && [ -f tests/container/containers.conf ]; then
         CONTAINERS_CONF=$PWD/tests/container/containers.conf \

@@ -16,7 +16,7 @@ set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEVINIT=${1:-${DEVINIT:-$ROOT/build/dev/devinit}}
 DEVINIT=$(realpath "$DEVINIT")
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+. "$ROOT/scripts/pg.sh"
 VG=(valgrind --suppressions="$ROOT/tests/valgrind.supp" --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite --error-exitcode=99
     --trace-children=no --child-silent-after-fork=yes --quiet)
 
@@ -28,9 +28,7 @@ chmod 755 "$WORK"
 PGDIR=$WORK/pg
 PORT=
 cleanup() {
-    if [ -f "$PGDIR/postmaster.pid" ]; then
-        su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' -m fast -w stop" >/dev/null 2>&1
-    fi
+    pg_stop "$PGDIR"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -106,20 +104,15 @@ DEVINIT_APP_RESTART=always DEVINIT_APP_RESTART_DELAY=10ms DEVINIT_APP_RESTART_MA
 rm -f package.json package-lock.json
 
 # --- against a real PostgreSQL 15 --------------------------------------------------------------
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$PGDIR"
-chown postgres "$PGDIR"
-chmod 700 "$PGDIR"
-su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$PGDIR' -A trust -U postgres" >"$WORK/initdb.log" 2>&1 ||
-    { cat "$WORK/initdb.log"; exit 2; }
+PORT=$(pg_free_port)
+pg_init "$PGDIR" || exit 2
 cat >"$PGDIR/pg_hba.conf" <<EOF
 local all postgres trust
 host all all 127.0.0.1/32 scram-sha-256
 EOF
-su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' -w -t 30 -o \"-p $PORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c fsync=off\" -l '$PGDIR/server.log' start" >/dev/null ||
-    { cat "$PGDIR/server.log"; exit 2; }
-"$PG_BIN/psql" -X -q -h "$PGDIR" -p "$PORT" -U postgres -d postgres \
-    -c "CREATE ROLE app LOGIN PASSWORD 'app pw'" -c "CREATE DATABASE app OWNER app" >/dev/null || exit 2
+pg_start "$PGDIR" "$PORT" fsync=off || { cat "$PGDIR/server.log"; exit 2; }
+pg_psql "$PGDIR" "$PORT" -c "CREATE ROLE app LOGIN PASSWORD 'app pw'" \
+    -c "CREATE DATABASE app OWNER app" >/dev/null || exit 2
 
 mkdir -p prisma/migrations/20240101000000_init prisma/migrations/20240102000000_more
 printf 'datasource db {\n  provider = "postgresql"\n}\n' >prisma/schema.prisma

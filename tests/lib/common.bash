@@ -5,58 +5,16 @@
 : "${DEVINIT:?run the system tests through ctest, or set DEVINIT to the binary}"
 : "${DEVINIT_HELPERS:=$(dirname "$DEVINIT")/helpers}"
 : "${DEVINIT_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+. "$DEVINIT_SOURCE_DIR/scripts/pg.sh"
+# Test clusters need no durability.
+PG_SETTINGS="fsync=off"
 
 # No test listens on the default control socket: parallel tests (and a devinit running on the
 # machine) would answer each other's `status`. Tests of the socket set their own path.
 export DEVINIT_CONTROL_SOCKET=""
 
-# Prints a TCP port on 127.0.0.1 that nothing listens on. SO_REUSEADDR as PostgreSQL does,
-# or a port in TIME_WAIT would look taken.
-free_port() {
-    python3 - <<'PY'
-import socket
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-PY
-}
-
 # Milliseconds since the epoch.
 now_ms() { date +%s%3N; }
-
-# pg_init DIR: a fresh cluster in DIR (trust auth). Owned by postgres, as initdb refuses
-# root, so DIR's parents must be traversable by postgres: use a mktemp -d under /tmp, not
-# bats' private temporary directories. The log is written by root, beside DIR.
-pg_init() {
-    local dir=$1
-    mkdir -p "$dir"
-    chown postgres:postgres "$dir"
-    chmod 700 "$dir"
-    su postgres -s /bin/sh -c "$PG_BIN/initdb -D '$dir' -A trust -U postgres" >"$dir.initdb.log" 2>&1
-}
-
-# pg_start DIR PORT: starts the cluster on 127.0.0.1:PORT with its socket in DIR.
-pg_start() {
-    local dir=$1 port=$2
-    su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$dir' -w -t 30 -o \"-p $port -k '$dir' -c listen_addresses=127.0.0.1 -c fsync=off\" -l '$dir/server.log' start >/dev/null"
-}
-
-# pg_stop DIR [MODE]: stops the cluster if it runs (fast by default, immediate to crash it).
-pg_stop() {
-    local dir=$1 mode=${2:-fast}
-    [ -f "$dir/postmaster.pid" ] || return 0
-    su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$dir' -m $mode -w -t 30 stop >/dev/null 2>&1" || true
-}
-
-# psql_at DIR PORT SQL...: runs SQL as postgres over the Unix socket.
-psql_at() {
-    local dir=$1 port=$2
-    shift 2
-    "$PG_BIN/psql" -X -q -A -t -h "$dir" -p "$port" -U postgres -d "${PGDATABASE:-postgres}" -v ON_ERROR_STOP=1 "$@"
-}
 
 # wait_for CMD...: retries CMD for up to 10 s.
 wait_for() {

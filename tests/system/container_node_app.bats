@@ -21,10 +21,10 @@ setup_file() {
         { cat "$WORK/install.log" >&3; return 1; }
     rm -rf "$APP/node_modules/.prisma"
 
-    export PGPORT_T=$(free_port) APPPORT=$(free_port)
+    export PGPORT_T=$(pg_free_port) APPPORT=$(pg_free_port)
     pg_init "$PGDIR"
     pg_start "$PGDIR" "$PGPORT_T"
-    psql_at "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app"
+    pg_psql "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app"
 
     local root=$WORK/context/rootfs lib applet
     mkdir -p "$root/bin" "$root/usr/bin" "$root/usr/local/bin" "$root/etc" "$root/app" \

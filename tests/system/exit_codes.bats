@@ -111,7 +111,7 @@ load ../lib/supervisor
 
 @test "a service that never answers exits 69 after the wait timeout" {
     local port
-    port=$(free_port)
+    port=$(pg_free_port)
     DEVINIT_WAIT_TIMEOUT=1s DEVINIT_DATABASE_URL="postgresql://app@127.0.0.1:$port/app" \
         run --separate-stderr "$DEVINIT" --only=wait -- touch "$BATS_TEST_TMPDIR/started"
     echo "$stderr"

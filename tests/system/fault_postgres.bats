@@ -25,12 +25,9 @@ teardown() {
     fi
 }
 
-pg_ctl_as_postgres() {
-    (cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' $*" >/dev/null)
-}
 
 restart_server() {
-    pg_ctl_as_postgres "-w -t 30 -m ${1:-fast} -o \"-p $PORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c fsync=off\" -l '$PGDIR/server.log' restart"
+    pg_ctl_as "$PGDIR" "-w -t 30 -m ${1:-fast} -o \"$(pg_options "$PGDIR" "$PORT")\" -l '$PGDIR/server.log' restart"
 }
 
 # waits_on_lock: a backend of our database waits for a lock (the check's query, blocked).
@@ -86,7 +83,7 @@ finish_within() {
     pg_stop "$PGDIR"
     touch "$PGDIR/standby.signal"
     chown postgres "$PGDIR/standby.signal"
-    pg_ctl_as_postgres "-W -o \"-p $PORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c fsync=off -c hot_standby=off\" -l '$PGDIR/server.log' start"
+    pg_ctl_as "$PGDIR" "-W -o \"$(pg_options "$PGDIR" "$PORT" hot_standby=off)\" -l '$PGDIR/server.log' start"
     export DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/postgres"
     "$DEVINIT" --only=wait -- touch app-ran >devinit.log 2>&1 &
     DPID=$!

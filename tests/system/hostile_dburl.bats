@@ -23,14 +23,14 @@ setup_file() {
     PGROOT=$(mktemp -d /tmp/devinit-dburl.XXXXXX)
     chmod 777 "$PGROOT"
     PGDIR="$PGROOT/data"
-    PGPORT_T=$(free_port)
+    PGPORT_T=$(pg_free_port)
     pg_init "$PGDIR"
     cat >"$PGDIR/pg_hba.conf" <<EOF
 local all postgres trust
 host all all 127.0.0.1/32 scram-sha-256
 EOF
     pg_start "$PGDIR" "$PGPORT_T"
-    psql_at "$PGDIR" "$PGPORT_T" <<SQL >/dev/null
+    pg_psql "$PGDIR" "$PGPORT_T" <<SQL >/dev/null
 CREATE ROLE "$U_USER" LOGIN PASSWORD '$U_PW';
 CREATE DATABASE "$U_DB" OWNER "$U_USER";
 CREATE ROLE "$R_USER" LOGIN PASSWORD '$R_PW';

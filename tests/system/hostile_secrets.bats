@@ -16,14 +16,14 @@ setup_file() {
     PGROOT=$(mktemp -d /tmp/devinit-secrets.XXXXXX)
     chmod 777 "$PGROOT"
     PGDIR="$PGROOT/data"
-    PGPORT_T=$(free_port)
+    PGPORT_T=$(pg_free_port)
     pg_init "$PGDIR"
     cat >"$PGDIR/pg_hba.conf" <<EOF
 local all postgres trust
 host all all 127.0.0.1/32 scram-sha-256
 EOF
     pg_start "$PGDIR" "$PGPORT_T"
-    psql_at "$PGDIR" "$PGPORT_T" -c "CREATE ROLE app LOGIN PASSWORD '$PW'" \
+    pg_psql "$PGDIR" "$PGPORT_T" -c "CREATE ROLE app LOGIN PASSWORD '$PW'" \
         -c "CREATE ROLE other LOGIN PASSWORD 'not-the-url-one'" -c "CREATE DATABASE app OWNER app" >/dev/null
 }
 
@@ -128,7 +128,7 @@ status_of() { cat "$OUT/$1.status"; }
     [ "$(status_of 19)" -eq 78 ]
     assert_no_secret "$OUT"/*.out "$OUT"/*.err
     # The failure Prisma's protocol stores for the next deploy holds the error, not the URL.
-    logs=$(PGDATABASE=app psql_at "$PGDIR" "$PGPORT_T" -c "SELECT logs FROM _prisma_migrations WHERE migration_name = '20240102000000_bad'")
+    logs=$(PGDATABASE=app pg_psql "$PGDIR" "$PGPORT_T" -c "SELECT logs FROM _prisma_migrations WHERE migration_name = '20240102000000_bad'")
     [[ "$logs" == *"division by zero"* ]]
     echo "$logs" >"$OUT/logs.out"
     assert_no_secret "$OUT/logs.out"

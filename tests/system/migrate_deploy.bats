@@ -42,7 +42,7 @@ sleeping() {
 
 # Holds Prisma Migrate's advisory lock from another session until the test ends.
 hold_lock() {
-    PGDATABASE=$DB psql_at "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
+    PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
         -c 'SELECT pg_sleep(60)' >/dev/null 2>&1 &
     HOLDER=$!
     wait_for lock_held

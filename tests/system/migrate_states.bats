@@ -163,7 +163,7 @@ lock_held() {
     create_table
     # What another replica's deploy looks like mid-script: its row, and the lock it holds.
     row 20240101000000_init "$(checksum_of 20240101000000_init)" failed
-    PGDATABASE=$DB psql_at "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
+    PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
         -c 'SELECT pg_sleep(30)' >/dev/null 2>&1 &
     HOLDER=$!
     wait_for lock_held
@@ -273,7 +273,7 @@ lock_held() {
 
 @test "the step is skipped when the wait step failed" {
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
-    export DATABASE_URL="postgresql://postgres@127.0.0.1:$(free_port)/$DB"
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$(pg_free_port)/$DB"
     STATUS=0
     JSON=$("$DEVINIT" check --only=wait,migrate --json 2>/dev/null) || STATUS=$?
     [ "$STATUS" -eq 69 ]

@@ -15,7 +15,7 @@ setup_file() {
     PGROOT=$(mktemp -d /tmp/devinit-sync.XXXXXX)
     chmod 755 "$PGROOT"
     export PGDIR="$PGROOT/data" PGPORT
-    PGPORT=$(free_port)
+    PGPORT=$(pg_free_port)
     pg_init "$PGDIR"
     pg_start "$PGDIR" "$PGPORT"
 
@@ -46,13 +46,13 @@ setup() {
     cp -a "$BATS_FILE_TMPDIR/stamp.orig" node_modules/.devinit-generate.stamp
 
     export DB="sync${BATS_TEST_NUMBER}"
-    psql_at "$PGDIR" "$PGPORT" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
+    pg_psql "$PGDIR" "$PGPORT" -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
     export DATABASE_URL="postgresql://postgres@127.0.0.1:$PGPORT/$DB?schema=public"
     # The app's tables come from the example's migrations, deployed natively at start-up.
     export DEVINIT_MIGRATE_MODE=deploy
     export DEVINIT_CONTROL_SOCKET="$BATS_TEST_TMPDIR/ctl.sock"
     export HOST=127.0.0.1 PORT
-    PORT=$(free_port)
+    PORT=$(pg_free_port)
     LOG="$BATS_TEST_TMPDIR/devinit.log"
     DPID=
 }

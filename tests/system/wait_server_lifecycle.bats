@@ -19,7 +19,7 @@ teardown_file() {
 
 setup() {
     cd "$BATS_TEST_TMPDIR"
-    PORT=$(free_port)
+    PORT=$(pg_free_port)
     export DATABASE_URL="postgresql://postgres@127.0.0.1:$PORT/postgres"
     DEVPID=
 }
@@ -41,7 +41,7 @@ start_devinit() {
 start_recovering() {
     touch "$PGDIR/standby.signal"
     chown postgres "$PGDIR/standby.signal"
-    (cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' -W -o \"-p $PORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c fsync=off -c hot_standby=off\" -l '$PGDIR/server.log' start >/dev/null")
+    pg_ctl_as "$PGDIR" "-W -o \"$(pg_options "$PGDIR" "$PORT" hot_standby=off)\" -l '$PGDIR/server.log' start"
     wait_for sh -c "'$PG_BIN/psql' -X -h 127.0.0.1 -p $PORT -U postgres -c 'select 1' 2>&1 | grep -q 'not accepting connections'"
 }
 
@@ -71,7 +71,7 @@ start_recovering() {
     kill -0 "$DEVPID"
     [ ! -e app.started ]
     grep -q "not accepting connections" devinit.log
-    (cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' -w promote >/dev/null")
+    pg_ctl_as "$PGDIR" "-w promote"
     wait "$DEVPID"
     status=$?
     DEVPID=
@@ -87,7 +87,7 @@ start_recovering() {
     kill -0 "$DEVPID"
     rm -f "$PGDIR/standby.signal"
     t0=$(now_ms)
-    (cd / && su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' -w -m fast -o \"-p $PORT -k '$PGDIR' -c listen_addresses=127.0.0.1 -c fsync=off\" restart >/dev/null")
+    pg_ctl_as "$PGDIR" "-w -m fast -o \"$(pg_options "$PGDIR" "$PORT")\" restart"
     wait "$DEVPID"
     status=$?
     DEVPID=

@@ -32,8 +32,8 @@ PY
 }
 
 @test "services that open late are all waited for, in parallel" {
-    a=$(free_port)
-    b=$(free_port)
+    a=$(pg_free_port)
+    b=$(pg_free_port)
     listen_after "$a" 1
     listen_after "$b" 1.5
     t0=$(now_ms)
@@ -49,7 +49,7 @@ PY
 }
 
 @test "a service that never opens ends the wait at the deadline with 69 naming it" {
-    a=$(free_port)
+    a=$(pg_free_port)
     run env DEVINIT_WAIT_SERVICES="127.0.0.1:$a" DEVINIT_WAIT_TIMEOUT=1s "$DEVINIT" --only=wait -- true
     echo "$output"
     [ "$status" -eq 69 ]
@@ -57,8 +57,8 @@ PY
 }
 
 @test "the database and a service are waited for together" {
-    a=$(free_port)
-    db=$(free_port)
+    a=$(pg_free_port)
+    db=$(pg_free_port)
     listen_after "$a" 0
     run env DEVINIT_WAIT_SERVICES="127.0.0.1:$a" DEVINIT_WAIT_TIMEOUT=1s \
         DATABASE_URL="postgresql://app:pw@127.0.0.1:$db/app" "$DEVINIT" --only=wait -- true
@@ -72,22 +72,12 @@ PY
     # Private /etc/hosts and /etc/resolv.conf (a loopback resolver that answers NXDOMAIN), so
     # no query leaves the machine; the name appears in /etc/hosts a second later, as compose
     # creates names late.
-    a=$(free_port)
+    a=$(pg_free_port)
     listen_after "$a" 0
     ns=127.0.0.$((RANDOM % 200 + 20))
     printf 'nameserver %s\n' "$ns" >resolv.conf
     printf '127.0.0.1 localhost\n' >hosts
-    python3 - "$ns" >dns.log <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 53))
-print("listening", flush=True)
-while True:
-    q, peer = s.recvfrom(4096)
-    flags = 0x8000 | ((q[2] << 8) & 0x7900) | 0x0080 | 3  # response, RA, NXDOMAIN
-    s.sendto(q[:2] + flags.to_bytes(2, "big") + q[4:6] + bytes(6) + q[12:], peer)
-    print("nxdomain", flush=True)
-PY
+    python3 "$DEVINIT_SOURCE_DIR/tests/lib/fake_dns.py" "$ns" nxdomain >dns.log &
     PEERPIDS+=($!)
     wait_for grep -q listening dns.log
     cat >run.sh <<EOF
@@ -108,7 +98,7 @@ EOF
 }
 
 @test "check reports a closed service as 69 after one attempt" {
-    a=$(free_port)
+    a=$(pg_free_port)
     t0=$(now_ms)
     run env DEVINIT_WAIT_SERVICES="127.0.0.1:$a" "$DEVINIT" check --only=wait --json
     t1=$(now_ms)

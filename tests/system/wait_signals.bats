@@ -41,14 +41,14 @@ start_devinit() {
 }
 
 @test "SIGTERM while waiting on a closed port exits 143 at once" {
-    port=$(free_port)
+    port=$(pg_free_port)
     start_devinit "postgresql://app:pw@127.0.0.1:$port/app"
     wait_for grep -q "connection refused" devinit.log
     term_and_measure
 }
 
 @test "SIGTERM while a server accepts and never answers exits 143 at once" {
-    port=$(free_port)
+    port=$(pg_free_port)
     python3 - "$port" <<'PY' &
 import socket, sys, time
 s = socket.socket()
@@ -74,15 +74,7 @@ PY
     # /etc/resolv.conf in a private mount namespace.
     ns=127.0.0.$((RANDOM % 200 + 20))
     printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$ns" >resolv.conf
-    python3 - "$ns" >dns.log <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 53))
-print("listening", flush=True)
-while True:
-    s.recvfrom(4096)
-    print("query", flush=True)
-PY
+    python3 "$DEVINIT_SOURCE_DIR/tests/lib/fake_dns.py" "$ns" silent >dns.log &
     PEERPID=$!
     wait_for grep -q listening dns.log
     cat >run.sh <<EOF

@@ -19,7 +19,7 @@ setup_file() {
     export PGDIR="$PGROOT/data"
     pg_init "$PGDIR"
     export PGPORT_T
-    PGPORT_T=$(free_port)
+    PGPORT_T=$(pg_free_port)
     local listen=127.0.0.1
     if ip -6 addr show lo 2>/dev/null | grep -q '::1/128'; then
         listen='127.0.0.1,::1'
@@ -32,10 +32,10 @@ host all md5user 127.0.0.1/32 md5
 host all all 127.0.0.1/32 scram-sha-256
 host all all ::1/128 scram-sha-256
 EOF
-    su postgres -s /bin/sh -c "$PG_BIN/pg_ctl -D '$PGDIR' -w -t 30 -o \"-p $PGPORT_T -k '$PGDIR' -c listen_addresses='$listen' -c fsync=off\" -l '$PGDIR/server.log' start >/dev/null"
-    psql_at "$PGDIR" "$PGPORT_T" -c "CREATE ROLE app LOGIN PASSWORD '$APP_PW'"
-    psql_at "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app OWNER app"
-    psql_at "$PGDIR" "$PGPORT_T" -c "SET password_encryption = 'md5'" -c "CREATE ROLE md5user LOGIN PASSWORD '$MD5_PW'"
+    pg_start "$PGDIR" "$PGPORT_T" "listen_addresses='$listen'"
+    pg_psql "$PGDIR" "$PGPORT_T" -c "CREATE ROLE app LOGIN PASSWORD '$APP_PW'"
+    pg_psql "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app OWNER app"
+    pg_psql "$PGDIR" "$PGPORT_T" -c "SET password_encryption = 'md5'" -c "CREATE ROLE md5user LOGIN PASSWORD '$MD5_PW'"
 }
 
 teardown_file() {
@@ -109,17 +109,7 @@ run_wait() {
     ns=127.0.0.$((RANDOM % 200 + 20))
     printf 'nameserver %s\n' "$ns" >resolv.conf
     printf '127.0.0.1 localhost\n' >hosts
-    python3 - "$ns" >dns.log <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 53))
-print("listening", flush=True)
-while True:
-    q, peer = s.recvfrom(4096)
-    flags = 0x8000 | ((q[2] << 8) & 0x7900) | 0x0080 | 3  # response, RA, NXDOMAIN
-    s.sendto(q[:2] + flags.to_bytes(2, "big") + q[4:6] + bytes(6) + q[12:], peer)
-    print("nxdomain", flush=True)
-PY
+    python3 "$DEVINIT_SOURCE_DIR/tests/lib/fake_dns.py" "$ns" nxdomain >dns.log &
     dnspid=$!
     wait_for grep -q listening dns.log
     cat >run.sh <<EOF
