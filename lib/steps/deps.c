@@ -405,19 +405,10 @@ static void write_stamp(struct step_run *r, struct deps *d)
         free(next);
         return;
     }
-    int rc = stamp_write(d->stamp_path, now,
-                         "devinit deps stamp: what node_modules was installed from; delete it "
-                         "to force an install");
-    if (rc == -ENOSPC)
-        log_warn(NAME,
-                 "cannot write stamp '%s': no space left on device; free some space, or "
-                 "the install will run again at the next start",
-                 d->stamp_path);
-    else if (rc < 0)
-        log_warn(NAME,
-                 "cannot write stamp '%s': %s; the install will run again at the next "
-                 "start",
-                 d->stamp_path, strerror(-rc));
+    step_write_stamp(r, d->stamp_path, d->stamp_path, now,
+                     "devinit deps stamp: what node_modules was installed from; delete it to "
+                     "force an install",
+                     "the install will run again");
     free(next);
 }
 

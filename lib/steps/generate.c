@@ -220,26 +220,17 @@ static const char *input_difference(const struct stamp *want, const struct stamp
 }
 
 /* Writes the stamp: the inputs and the fingerprints of the clients as they are now. */
-static void write_stamp(const struct gen *g, const struct stamp *inputs)
+static void write_stamp(struct step_run *r, const struct gen *g, const struct stamp *inputs)
 {
     struct stamp *s = malloc(sizeof *s);
     if (!s)
         return;
     memcpy(s, inputs, sizeof *s);
     add_fingerprints(g, s);
-    int rc = stamp_write(g->stamp_path, s,
-                         "devinit generate stamp: what the prisma client was generated from; "
-                         "delete it to force a generate");
-    if (rc == -ENOSPC)
-        log_warn(NAME,
-                 "cannot write stamp '%s': no space left on device; free some space, or "
-                 "the client will be generated again at the next start",
-                 rel(g, g->stamp_path));
-    else if (rc < 0)
-        log_warn(NAME,
-                 "cannot write stamp '%s': %s; the client will be generated again at the "
-                 "next start",
-                 rel(g, g->stamp_path), strerror(-rc));
+    step_write_stamp(r, g->stamp_path, rel(g, g->stamp_path), s,
+                     "devinit generate stamp: what the prisma client was generated from; "
+                     "delete it to force a generate",
+                     "the client will be generated again");
     free(s);
 }
 
@@ -466,7 +457,7 @@ static void generate_check(struct step_run *r)
     /* Proven current by its content: record that, so the next start takes the stamp's fast
      * path. Not in a dry run, which changes nothing. */
     if (!r->dry_run)
-        write_stamp(g, &g->want);
+        write_stamp(r, g, &g->want);
     step_checked(r, STEP_OK, 0, "the client matches %s and prisma %s (judged by its content)",
                  schema_name(g), g->prisma_version);
 }
@@ -489,7 +480,7 @@ static void generate_done(struct step_run *r, int wstatus)
                      "start",
                      strcmp(changed, "schema") == 0 ? schema_name(g) : changed);
         else
-            write_stamp(g, now);
+            write_stamp(r, g, now);
     }
     free(now);
     uint64_t ms = clock_ms() - g->act_started_ms;

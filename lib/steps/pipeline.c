@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/stamp.h"
 #include "init/sigtable.h"
 
 const char *step_status_name(enum step_status s)
@@ -211,6 +212,21 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
         step_acted(r, EXIT_SOFTWARE, "'%s' %s; %.*s", cmd, how, (int)strcspn(pick, "\n"), pick);
     else
         step_acted(r, EXIT_SOFTWARE, "'%s' %s", cmd, how);
+}
+
+int step_write_stamp(struct step_run *r, const char *path, const char *shown, const struct stamp *s,
+                     const char *comment, const char *again)
+{
+    int rc = stamp_write(path, s, comment);
+    if (rc == -ENOSPC)
+        log_warn(r->step->name,
+                 "cannot write stamp '%s': no space left on device; free some space, or %s at "
+                 "the next start",
+                 shown, again);
+    else if (rc < 0)
+        log_warn(r->step->name, "cannot write stamp '%s': %s; %s at the next start", shown,
+                 strerror(-rc), again);
+    return rc;
 }
 
 static bool needs_failed(const struct pipeline *pl, const struct step_desc *step)

@@ -97,6 +97,13 @@ extern const struct step_desc step_migrate;
 /* The descriptor of step id. */
 const struct step_desc *step_desc(enum step_id id);
 
+struct stamp;
+/* Writes a step's stamp (stamp_write) after its act; a failure is a warning naming shown (the
+ * path for messages) and saying that again, e.g. "the install will run again", happens at the
+ * next start. 0 or -errno. */
+int step_write_stamp(struct step_run *r, const char *path, const char *shown, const struct stamp *s,
+                     const char *comment, const char *again);
+
 /* The Prisma paths the user set, for prisma_project_find() and prisma_migrations_find(). */
 static inline struct prisma_settings step_prisma_settings(const struct config *cfg)
 {
