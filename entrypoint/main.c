@@ -13,10 +13,12 @@
 
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/strbuf.h"
 #include "config/cli.h"
 #include "config/config.h"
 #include "init/control.h"
 #include "init/init.h"
+#include "steps/table.h"
 
 extern char **environ;
 
@@ -53,7 +55,11 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (cli.command == CLI_HELP) {
-        cli_usage();
+        char steps[1024];
+        struct strbuf sb;
+        strbuf_init(&sb, steps, sizeof steps);
+        steps_help(&sb);
+        cli_usage(steps);
         return 0;
     }
     if (cli.command == CLI_VERSION) {
@@ -61,8 +67,13 @@ int main(int argc, char **argv)
         return 0;
     }
 
+    unsigned steps;
+    if (steps_select(cli.only, cli.nonly, cli.skip, cli.nskip, &steps, err, sizeof err) < 0) {
+        log_error(NULL, "%s", err);
+        return EXIT_USAGE;
+    }
     struct config cfg;
-    if (config_resolve(&cfg, &cli, environ, err, sizeof err) < 0) {
+    if (config_resolve(&cfg, &cli, steps, environ, err, sizeof err) < 0) {
         log_error(NULL, "%s", err);
         config_free(&cfg);
         return EXIT_CONFIG;

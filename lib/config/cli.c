@@ -5,9 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/strbuf.h"
 #include "config/config.h"
-#include "steps/table.h"
 
 static const struct {
     const char *word;
@@ -21,51 +19,6 @@ const char *cli_command_name(enum cli_command cmd)
         if (subcommands[i].cmd == cmd)
             return subcommands[i].word;
     return NULL;
-}
-
-/* "deps, generate, wait, migrate": every step's name, for messages. */
-static const char *step_list(void)
-{
-    static char buf[128];
-    if (!buf[0]) {
-        struct strbuf sb;
-        strbuf_init(&sb, buf, sizeof buf);
-        for (int i = 0; i < STEP_COUNT; i++)
-            strbuf_addf(&sb, "%s%s", i ? ", " : "", step_name(i));
-    }
-    return buf;
-}
-
-int cli_parse_steps(const char *list, unsigned *bits, char *err, size_t errlen)
-{
-    *bits = 0;
-    const char *p = list;
-    if (!*p) {
-        snprintf(err, errlen, "empty step list: name steps among %s, or all", step_list());
-        return -EINVAL;
-    }
-    while (*p) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        bool found = false;
-        if (len == 3 && strncmp(p, "all", 3) == 0) {
-            *bits |= STEP_ALL;
-            found = true;
-        }
-        int id = found ? -1 : step_lookup(p, len);
-        if (id >= 0) {
-            *bits |= STEP_BIT(id);
-            found = true;
-        }
-        if (!found) {
-            snprintf(err, errlen, "unknown step '%.*s': use %s or all", (int)len, p, step_list());
-            return -EINVAL;
-        }
-        p += len;
-        if (*p == ',')
-            p++;
-    }
-    return 0;
 }
 
 /* --name=value or --name value. Returns the value, or NULL with *i unchanged if argv[*i] is
@@ -143,19 +96,17 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
             cli->config_path = v;
             continue;
         }
-        if ((v = option_value(argc, argv, &i, "--skip", &missing))) {
-            unsigned bits;
-            if (cli_parse_steps(v, &bits, err, errlen) < 0)
+        bool skip = false;
+        if ((v = option_value(argc, argv, &i, "--only", &missing)) ||
+            (skip = true, v = option_value(argc, argv, &i, "--skip", &missing))) {
+            const char **lists = skip ? cli->skip : cli->only;
+            size_t *n = skip ? &cli->nskip : &cli->nonly;
+            if (*n == CLI_MAX_STEP_LISTS) {
+                snprintf(err, errlen, "too many %s options: name the steps in one list",
+                         skip ? "--skip" : "--only");
                 return -EINVAL;
-            cli->skip |= bits;
-            continue;
-        }
-        if ((v = option_value(argc, argv, &i, "--only", &missing))) {
-            unsigned bits;
-            if (cli_parse_steps(v, &bits, err, errlen) < 0)
-                return -EINVAL;
-            cli->only |= bits;
-            cli->only_set = true;
+            }
+            lists[(*n)++] = v;
             continue;
         }
         if ((v = option_value(argc, argv, &i, "--stop-timeout", &missing))) {
@@ -194,7 +145,7 @@ int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen)
     return 0;
 }
 
-void cli_usage(void)
+void cli_usage(const char *steps)
 {
     fputs("usage: devinit [OPTIONS] [--] COMMAND [ARG...]   prepare the container, then run "
           "COMMAND as init\n"
@@ -203,8 +154,7 @@ void cli_usage(void)
           "\n"
           "steps, in order:\n",
           stdout);
-    for (int i = 0; i < STEP_COUNT; i++)
-        printf("  %-23s %s\n", step_name(i), step_summary(i));
+    fputs(steps, stdout);
     fputs(
         "\n"
         "options:\n"

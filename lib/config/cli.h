@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CLI_MAX_STEP_LISTS 16
+
 enum cli_command {
     CLI_RUN = 0,
     CLI_CHECK,
@@ -20,9 +22,9 @@ enum cli_command {
 struct cli {
     enum cli_command command;
     const char *config_path; /* --config, or NULL */
-    unsigned skip;           /* STEP_BIT()s named by --skip */
-    unsigned only;           /* STEP_BIT()s named by --only; meaningful when only_set */
-    bool only_set;
+    /* The lists of --skip and --only ("deps,generate"), as given: steps_select() reads them. */
+    const char *skip[CLI_MAX_STEP_LISTS], *only[CLI_MAX_STEP_LISTS];
+    size_t nskip, nonly;
     int64_t stop_timeout_ms; /* --stop-timeout, or -1 */
     int verbosity;           /* +1 per -v, -1 per -q */
     bool json;               /* --json (check, status) */
@@ -33,13 +35,11 @@ struct cli {
 /* Parses argv. Returns 0, or -EINVAL with a one-line message in err (exit EXIT_USAGE). */
 int cli_parse(struct cli *cli, int argc, char **argv, char *err, size_t errlen);
 
-/* Parses "deps,generate", "all" into STEP_BIT()s. 0 or -EINVAL naming the bad word. */
-int cli_parse_steps(const char *list, unsigned *bits, char *err, size_t errlen);
-
 /* The subcommand's word ("check", "sync", "status", "health"), or NULL for the others. */
 const char *cli_command_name(enum cli_command cmd);
 
-/* Writes the --help text to stdout. */
-void cli_usage(void);
+/* Writes the --help text to stdout; steps is the list of steps, one line each (the step
+ * table's, steps_help()). */
+void cli_usage(const char *steps);
 
 #endif

@@ -17,7 +17,7 @@
 
 #include "base/log.h"
 #include "config/cli.h"
-#include "db/dburl.h"
+#include "base/redact.h"
 
 enum key_type { T_STRING, T_ENUM, T_DURATION, T_BOOL };
 
@@ -180,7 +180,7 @@ static void choices_text(const char *const *choices, char *buf, size_t len)
  * shown redacted, and cut short. */
 static const char *shown(const char *value, char *buf, size_t len)
 {
-    return dburl_redact(NULL, value, buf, len);
+    return redact(NULL, 0, value, buf, len);
 }
 
 /* [database] url_env names a variable; a URL there would be printed as the name of the
@@ -287,7 +287,7 @@ void config_init(struct config *c)
     for (size_t i = 0; i < NKEYS; i++)
         if (apply(c, &keys[i], keys[i].def, "default", err, sizeof err) < 0)
             abort(); /* a bad built-in default is a programming error */
-    c->steps = STEP_ALL;
+    c->steps = ~0u;  /* every step, whatever their number (steps/table.h) */
 }
 
 void config_free(struct config *c)
@@ -560,8 +560,8 @@ static const char *env_value(char *const *envp, const char *name)
     return NULL;
 }
 
-int config_resolve(struct config *c, const struct cli *cli, char *const *envp, char *err,
-                   size_t errlen)
+int config_resolve(struct config *c, const struct cli *cli, unsigned steps, char *const *envp,
+                   char *err, size_t errlen)
 {
     config_init(c);
     const char *path = cli->config_path;
@@ -580,7 +580,7 @@ int config_resolve(struct config *c, const struct cli *cli, char *const *envp, c
         return rc;
     if (cli->stop_timeout_ms >= 0)
         c->app.stop_timeout_ms = (uint64_t)cli->stop_timeout_ms;
-    c->steps = (cli->only_set ? cli->only : STEP_ALL) & ~cli->skip;
+    c->steps = steps;
     int level = (int)c->log.level + cli->verbosity;
     c->log.level = (enum log_level)(level < LOG_ERROR   ? LOG_ERROR
                                     : level > LOG_DEBUG ? LOG_DEBUG

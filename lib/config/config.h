@@ -15,7 +15,6 @@
 #include <stdio.h>
 
 #include "base/log.h"
-#include "steps/table.h"
 
 enum step_mode { MODE_AUTO = 0, MODE_ALWAYS, MODE_OFF };
 enum migrate_mode { MIGRATE_CHECK = 0, MIGRATE_DEPLOY, MIGRATE_OFF };
@@ -74,7 +73,7 @@ struct config {
     } migrate;
 
     /* Not keys: set from the command line only. */
-    unsigned steps;     /* STEP_BIT()s still enabled after --skip/--only */
+    unsigned steps;     /* STEP_BIT()s still enabled after --skip/--only; all by default */
     const char *source; /* the INI file that was read, or NULL */
 };
 
@@ -104,11 +103,12 @@ struct cli;
 
 /* The whole configuration, by precedence: built-in defaults < the INI file (cli->config_path,
  * else DEVINIT_CONFIG of envp, else ./devinit.ini when it exists) < the DEVINIT_* variables of
- * envp < the command line's flags (--stop-timeout, --skip/--only, -v/-q). c need not be
+ * envp < the command line's flags (--stop-timeout, -v/-q, and steps: the STEP_BIT()s that
+ * --skip/--only leave, from steps_select()). c need not be
  * initialised; free it with config_free() whatever the result. 0, or -errno with a one-line
  * message in err (the caller exits EXIT_CONFIG). */
-int config_resolve(struct config *c, const struct cli *cli, char *const *envp, char *err,
-                   size_t errlen);
+int config_resolve(struct config *c, const struct cli *cli, unsigned steps, char *const *envp,
+                   char *err, size_t errlen);
 
 /* Parses "5", "5s", "250ms", "2m" into milliseconds. 0 or -EINVAL. */
 int config_parse_duration(const char *text, uint64_t *ms);

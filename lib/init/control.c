@@ -17,7 +17,7 @@
 #include "base/jsonw.h"
 #include "base/log.h"
 #include "base/path.h"
-#include "init/supervisor.h"
+#include "proc/supervisor.h"
 
 struct control {
     uv_loop_t *loop;

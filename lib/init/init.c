@@ -14,10 +14,10 @@
 #include "base/path.h"
 #include "base/strbuf.h"
 #include "init/control.h"
-#include "init/sigtable.h"
+#include "proc/sigtable.h"
 #include "init/status.h"
-#include "init/supervisor.h"
-#include "init/user.h"
+#include "proc/supervisor.h"
+#include "proc/user.h"
 #include "init/watch.h"
 #include "steps/pipeline.h"
 

@@ -12,7 +12,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "base/stamp.h"
-#include "init/sigtable.h"
+#include "proc/sigtable.h"
 
 const char *step_status_name(enum step_status s)
 {

@@ -14,7 +14,7 @@
 
 #include "config/config.h"
 #include "base/jsonw.h"
-#include "init/supervisor.h"
+#include "proc/supervisor.h"
 #include "prisma/project.h"
 #include "steps/table.h"
 

@@ -46,6 +46,62 @@ unsigned steps_with(unsigned flags)
     return mask;
 }
 
+/* "deps, generate, wait, migrate": every step's name, for messages. */
+static void names(struct strbuf *sb)
+{
+    for (int i = 0; i < STEP_COUNT; i++)
+        strbuf_addf(sb, "%s%s", i ? ", " : "", step_table[i]->name);
+}
+
+/* The STEP_BIT()s of one "deps,generate" or "all" list. */
+static int parse_list(const char *list, unsigned *bits, char *err, size_t errlen)
+{
+    struct strbuf sb;
+    char all[128];
+    strbuf_init(&sb, all, sizeof all);
+    names(&sb);
+    if (!*list) {
+        snprintf(err, errlen, "empty step list: name steps among %s, or all", all);
+        return -EINVAL;
+    }
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+        int id = step_lookup(p, len);
+        if (len == 3 && strncmp(p, "all", 3) == 0) {
+            *bits |= STEP_ALL;
+        } else if (id >= 0) {
+            *bits |= STEP_BIT(id);
+        } else {
+            snprintf(err, errlen, "unknown step '%.*s': use %s or all", (int)len, p, all);
+            return -EINVAL;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+int steps_select(const char *const *only, size_t nonly, const char *const *skip, size_t nskip,
+                 unsigned *mask, char *err, size_t errlen)
+{
+    unsigned in = nonly ? 0 : STEP_ALL, out = 0;
+    for (size_t i = 0; i < nonly; i++)
+        if (parse_list(only[i], &in, err, errlen) < 0)
+            return -EINVAL;
+    for (size_t i = 0; i < nskip; i++)
+        if (parse_list(skip[i], &out, err, errlen) < 0)
+            return -EINVAL;
+    *mask = in & ~out;
+    return 0;
+}
+
+void steps_help(struct strbuf *sb)
+{
+    for (int i = 0; i < STEP_COUNT; i++)
+        strbuf_addf(sb, "  %-23s %s\n", step_table[i]->name, step_table[i]->summary);
+}
+
 void steps_describe(unsigned mask, struct strbuf *sb)
 {
     int left = __builtin_popcount(mask & STEP_ALL);

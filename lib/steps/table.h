@@ -40,6 +40,14 @@ int step_lookup(const char *name, size_t len);
 /* STEP_BIT()s of the steps that have any of flags. */
 unsigned steps_with(unsigned flags);
 
+/* The steps of --only lists (every step when there is none) minus those of --skip lists: each
+ * list is "name,name" or "all". 0, or -EINVAL with a message naming the unknown word. */
+int steps_select(const char *const *only, size_t nonly, const char *const *skip, size_t nskip,
+                 unsigned *mask, char *err, size_t errlen);
+
+/* One line per step, "  name   what it does", for --help. */
+void steps_help(struct strbuf *sb);
+
 /* "deps", "deps and generate", "deps, generate and wait": the steps of mask, in order. */
 void steps_describe(unsigned mask, struct strbuf *sb);
 

@@ -9,7 +9,9 @@
 
 #include <cmocka.h>
 
+#include "config/cli.h"
 #include "config/config.h"
+#include "steps/table.h"
 
 static char *write_tmp(const char *text)
 {
@@ -32,7 +34,7 @@ static void test_config_defaults(void **state)
     assert_int_equal(c.migrate.mode, MIGRATE_CHECK);
     assert_int_equal(c.migrate.failed, POLICY_FAIL);
     assert_int_equal(c.migrate.pending, POLICY_WARN);
-    assert_int_equal(c.steps, STEP_ALL);
+    assert_int_equal(c.steps & STEP_ALL, STEP_ALL);
     config_free(&c);
 }
 
@@ -266,6 +268,48 @@ static void test_config_env_overrides_file(void **state)
     config_free(&c);
 }
 
+/* config_resolve: defaults < the file (--config, else DEVINIT_CONFIG) < DEVINIT_* < flags. */
+static void test_config_resolve_precedence(void **state)
+{
+    struct config c;
+    char err[256], cfgvar[300];
+    char *p = write_tmp("[app]\nstop_timeout = 9s\n[wait]\ntimeout = 10s\n[log]\nlevel = warn\n");
+    snprintf(cfgvar, sizeof cfgvar, "DEVINIT_CONFIG=%s", p);
+    char *env[] = {cfgvar, "DEVINIT_WAIT_TIMEOUT=3s", NULL};
+    struct cli cli = {.stop_timeout_ms = -1, .verbosity = 0};
+    /* The file named by DEVINIT_CONFIG, the variable over the file. */
+    assert_int_equal(config_resolve(&c, &cli, STEP_ALL, env, err, sizeof err), 0);
+    assert_int_equal(c.app.stop_timeout_ms, 9000);
+    assert_int_equal(c.wait.timeout_ms, 3000);
+    assert_int_equal(c.log.level, LOG_WARN);
+    assert_int_equal(c.steps, STEP_ALL);
+    config_free(&c);
+    /* Flags over everything; -v twice from warn is debug, and no further. */
+    cli.stop_timeout_ms = 250;
+    cli.verbosity = 5;
+    assert_int_equal(config_resolve(&c, &cli, STEP_BIT(STEP_WAIT), env, err, sizeof err), 0);
+    assert_int_equal(c.app.stop_timeout_ms, 250);
+    assert_int_equal(c.log.level, LOG_DEBUG);
+    assert_int_equal(c.steps, STEP_BIT(STEP_WAIT));
+    config_free(&c);
+    /* --config wins over DEVINIT_CONFIG, and a file that was named must exist. */
+    cli.config_path = "/nonexistent/devinit.ini";
+    assert_int_equal(config_resolve(&c, &cli, STEP_ALL, env, err, sizeof err), -ENOENT);
+    assert_non_null(strstr(err, "/nonexistent/devinit.ini"));
+    config_free(&c);
+    /* Nothing named and no ./devinit.ini: the defaults. */
+    char *none[] = {NULL};
+    cli = (struct cli){.stop_timeout_ms = -1};
+    char cwd[512];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    assert_int_equal(chdir("/"), 0);
+    assert_int_equal(config_resolve(&c, &cli, STEP_ALL, none, err, sizeof err), 0);
+    assert_int_equal(c.app.stop_timeout_ms, 5000);
+    assert_int_equal(chdir(cwd), 0);
+    config_free(&c);
+    unlink(p);
+}
+
 static void test_config_env_bad_value_names_variable(void **state)
 {
     expect_env_error("DEVINIT_DEPS_MODE=sometimes", "DEVINIT_DEPS_MODE: 'deps.mode' cannot be");
@@ -317,6 +361,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_defaults),
+        cmocka_unit_test(test_config_resolve_precedence),
         cmocka_unit_test(test_config_durations),
         cmocka_unit_test(test_config_file_sets_keys),
         cmocka_unit_test(test_config_unknown_key_names_file_and_line),

@@ -10,7 +10,7 @@
 #include <cmocka.h>
 
 #include "base/exitcodes.h"
-#include "init/sigtable.h"
+#include "proc/sigtable.h"
 
 static void test_signals_fault_signals_never_forwarded(void **state)
 {

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/strbuf.h"
-#include "config/cli.h"
+#include <errno.h>
 #include "steps/step.h"
 
 static void test_steps_table_is_complete_and_in_order(void **state)
@@ -35,11 +35,26 @@ static void test_steps_lookup_matches_names(void **state)
     assert_int_equal(step_lookup("gen", 3), -1);
     assert_int_equal(step_lookup("generates", 9), -1);
     assert_int_equal(step_lookup("all", 3), -1);
-    /* --skip/--only read the same names */
-    unsigned bits;
+}
+
+static void test_steps_select_from_only_and_skip(void **state)
+{
+    unsigned mask;
     char err[256];
-    assert_int_equal(cli_parse_steps("migrate,deps", &bits, err, sizeof err), 0);
-    assert_int_equal(bits, STEP_BIT(STEP_MIGRATE) | STEP_BIT(STEP_DEPS));
+    const char *only[] = {"migrate,deps"}, *skip[] = {"deps", "all"}, *bad[] = {"deps,wiat"},
+               *empty[] = {""};
+    assert_int_equal(steps_select(only, 1, NULL, 0, &mask, err, sizeof err), 0);
+    assert_int_equal(mask, STEP_BIT(STEP_MIGRATE) | STEP_BIT(STEP_DEPS));
+    assert_int_equal(steps_select(NULL, 0, skip, 1, &mask, err, sizeof err), 0);
+    assert_int_equal(mask, STEP_ALL & ~STEP_BIT(STEP_DEPS));
+    assert_int_equal(steps_select(only, 1, skip, 1, &mask, err, sizeof err), 0);
+    assert_int_equal(mask, STEP_BIT(STEP_MIGRATE));
+    assert_int_equal(steps_select(NULL, 0, skip, 2, &mask, err, sizeof err), 0);
+    assert_int_equal(mask, 0);
+    assert_int_equal(steps_select(bad, 1, NULL, 0, &mask, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "unknown step 'wiat': use deps, generate, wait, migrate or all"));
+    assert_int_equal(steps_select(NULL, 0, empty, 1, &mask, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "empty step list"));
 }
 
 static void test_steps_masks_follow_the_flags(void **state)
@@ -80,9 +95,8 @@ static void test_steps_describe_names_a_mask(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        T(test_steps_table_is_complete_and_in_order),
-        T(test_steps_lookup_matches_names),
-        T(test_steps_masks_follow_the_flags),
+        T(test_steps_table_is_complete_and_in_order), T(test_steps_lookup_matches_names),
+        T(test_steps_select_from_only_and_skip),      T(test_steps_masks_follow_the_flags),
         T(test_steps_describe_names_a_mask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

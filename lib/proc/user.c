@@ -1,4 +1,4 @@
-#include "init/user.h"
+#include "proc/user.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,4 +1,4 @@
-#include "init/sigtable.h"
+#include "proc/sigtable.h"
 
 #include <signal.h>
 #include <stdio.h>

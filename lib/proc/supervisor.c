@@ -1,4 +1,4 @@
-#include "init/supervisor.h"
+#include "proc/supervisor.h"
 
 #include <dirent.h>
 #include <grp.h>
@@ -18,8 +18,8 @@
 
 #include "base/exitcodes.h"
 #include "base/log.h"
-#include "init/sigtable.h"
-#include "init/user.h"
+#include "proc/sigtable.h"
+#include "proc/user.h"
 
 extern char **environ;
 
