@@ -83,6 +83,8 @@ rootfs_run() {
         set -e
         dir=$1 cache=$2
         shift 2
+        # The root a mount point of its own, or an unshare --mount inside fails to make it private.
+        mount --bind "$dir" "$dir"
         mount -t proc proc "$dir/proc"
         mount --rbind /dev "$dir/dev"
         mount -t sysfs sysfs "$dir/sys"

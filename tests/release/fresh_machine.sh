@@ -21,13 +21,14 @@ root=$work/root
 t0=$SECONDS
 rootfs_make "$root"
 rootfs_network "$root"
-git clone -q --no-hardlinks "$PWD" "$root/root/devinit"
+# Where any user may read it: the tests run devinit as an unprivileged user too.
+git clone -q --no-hardlinks "$PWD" "$root/usr/src/devinit"
 echo "fresh machine: a clean Debian 12 root and a clone of $(git rev-parse --short HEAD) ($((SECONDS - t0)) s)"
 
 # shellcheck disable=SC2016
 rootfs_run "$root" /bin/bash -c '
     set -e
-    cd /root/devinit
+    cd /usr/src/devinit
     t=$SECONDS
     echo "+ bash examples/demo.sh --smoke"
     bash examples/demo.sh --smoke
