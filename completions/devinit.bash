@@ -45,7 +45,7 @@ _devinit()
         local list=${cur#*=} done_part=""
         [[ $list == *,* ]] && done_part=${list%,*},
         COMPREPLY=($(compgen -P "$done_part" -W "$steps" -- "${list##*,}"))
-        compopt -o nospace
+        compopt -o nospace 2>/dev/null
         return
         ;;
     --stop-timeout=*)
@@ -53,7 +53,7 @@ _devinit()
         ;;
     -*)
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
-        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace 2>/dev/null
         return
         ;;
     esac

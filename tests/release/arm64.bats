@@ -14,7 +14,7 @@ load ../lib/supervisor
 setup_file() {
     [ -x "$DEVINIT_ARM64_BIN" ] || return 0
     command -v qemu-aarch64-static >/dev/null || return 0
-    export WORK=$(mktemp -d /tmp/devinit-arm64.XXXXXX)
+    export WORK=$(mktemp -d "${TMPDIR:-/tmp}/devinit-arm64.XXXXXX")
     chmod 755 "$WORK"
     export PGDIR=$WORK/pg PGPORT_T=$(free_port)
     pg_init "$PGDIR"

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 source tests/lib/rootfs.bash
 
-work=$(mktemp -d /tmp/devinit-fresh.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/devinit-fresh.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 root=$work/root
 

@@ -15,7 +15,7 @@ source "$ROOT_DIR/tests/lib/baseimages.bash"
 
 setup_file() {
     export IMAGE=localhost/devinit-dockerfile-test:$$ NAME=devinit-dockerfile-$$
-    export WORK=$(mktemp -d /tmp/devinit-image.XXXXXX)
+    export WORK=$(mktemp -d "${TMPDIR:-/tmp}/devinit-image.XXXXXX")
     chmod 755 "$WORK"
     baseimages_make "$WORK" >"$WORK/base.log" 2>&1 || { cat "$WORK/base.log" >&3; return 1; }
     # The layers stay in podman's cache: a second run rebuilds only what changed.
