@@ -119,3 +119,21 @@ serving() {
     run podman logs "$NAME"
     [[ "$output" == *"SIGTERM"* ]]
 }
+
+@test "with TARGETARCH=arm64 the build stage cross-builds a static aarch64 devinit" {
+    # BuildKit sets TARGETARCH from --platform; podman 4.3 finds no amd64 builder image for
+    # FROM --platform=$BUILDPLATFORM under --platform linux/arm64, so the argument is given.
+    podman build --pull=never --format docker --label devinit-test=1 -f docker/Dockerfile.dev \
+        --build-arg TARGETARCH=arm64 --target build -t "$IMAGE-arm64" "$ROOT_DIR" \
+        >"$WORK/build-arm64.log" 2>&1 || { tail -n 30 "$WORK/build-arm64.log"; false; }
+    local id
+    id=$(podman create "$IMAGE-arm64")
+    podman cp "$id:/devinit" "$BATS_TEST_TMPDIR/devinit-arm64"
+    podman rm "$id" >/dev/null
+    podman rmi -f "$IMAGE-arm64" >/dev/null
+    run file "$BATS_TEST_TMPDIR/devinit-arm64"
+    echo "$output"
+    [[ "$output" == *"ARM aarch64"*"statically linked"* ]]
+    run qemu-aarch64-static "$BATS_TEST_TMPDIR/devinit-arm64" --skip=all -- true
+    [ "$status" -eq 0 ]
+}
