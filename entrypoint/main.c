@@ -10,29 +10,49 @@
 #include <libpq-fe.h>
 #include <openssl/opensslv.h>
 #include <uv.h>
+#ifdef __GLIBC__
+#include <gnu/libc-version.h>
+#endif
 
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "base/strbuf.h"
 #include "config/cli.h"
 #include "config/config.h"
+#include "devinit_revision.h"
 #include "init/control.h"
 #include "init/init.h"
 #include "steps/table.h"
 
 extern char **environ;
 
+/* The C library: the one linked in (static), or the one loaded (dynamic). musl defines no
+ * macro of its own; a Linux libc that is not glibc is taken to be musl. */
+static void print_libc(char *buf, size_t len)
+{
+#if defined(__GLIBC__) && defined(DEVINIT_STATIC_BUILD)
+    snprintf(buf, len, "glibc %d.%d", __GLIBC__, __GLIBC_MINOR__);
+#elif defined(__GLIBC__)
+    snprintf(buf, len, "glibc %s", gnu_get_libc_version());
+#else
+    snprintf(buf, len, "musl");
+#endif
+}
+
 static void print_version(void)
 {
     int pq = PQlibVersion();
-    printf("devinit %s\n", DEVINIT_VERSION);
+    char libc[32];
+    print_libc(libc, sizeof libc);
+    printf("devinit %s (revision %s)\n", DEVINIT_VERSION, DEVINIT_REVISION);
     printf("libuv %s, libpq %d.%d, %s\n", uv_version_string(), pq / 10000, pq % 10000,
            OPENSSL_VERSION_TEXT);
 #ifdef DEVINIT_STATIC_BUILD
-    printf("static build: without GSSAPI (Kerberos) authentication and encryption, and without "
-           "LDAP lookup of connection services\n");
+    printf("static build on %s: without GSSAPI (Kerberos) authentication and encryption, and "
+           "without LDAP lookup of connection services\n",
+           libc);
 #else
-    printf("dynamic build: all libpq features of the system library\n");
+    printf("dynamic build on %s: all libpq features of the system library\n", libc);
 #endif
 }
 

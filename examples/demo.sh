@@ -30,29 +30,11 @@ say() {
 }
 
 # --- what a fresh Debian 12 machine needs -------------------------------------------------
-need_packages=()
-command -v cmake >/dev/null || need_packages+=(cmake)
-command -v cc >/dev/null || need_packages+=(gcc)
-command -v pkg-config >/dev/null || need_packages+=(pkg-config)
-for pc in libuv:libuv1-dev libpq:libpq-dev inih:libinih-dev libcrypto:libssl-dev; do
-    pkg-config --exists "${pc%%:*}" 2>/dev/null || need_packages+=("${pc#*:}")
-done
-[ -x "$PG_BIN/initdb" ] || [ -n "${DATABASE_URL:-}" ] || need_packages+=(postgresql-15)
-command -v npm >/dev/null || need_packages+=(nodejs npm)
-command -v python3 >/dev/null || need_packages+=(python3)
-command -v curl >/dev/null || need_packages+=(curl)
-if [ ${#need_packages[@]} -gt 0 ]; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing ${need_packages[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_packages[@]}" >/dev/null
-    else
-        echo "demo: missing ${need_packages[*]}: install them (Debian: apt-get install ${need_packages[*]})" >&2
-        exit 69
-    fi
-fi
-node_major=$(node -p 'process.versions.node.split(".")[0]')
-if [ "$node_major" -lt 20 ]; then
+# The project's one list (.ci/install-deps), its demo group: the build, PostgreSQL, and a node
+# new enough for Prisma 7 (Debian 12's is 18: a pinned one comes from the npm registry).
+bash "$ROOT/.ci/install-deps" demo
+node_ok=$(node -p 'const [a, b] = process.versions.node.split(".").map(Number); a > 20 || (a === 20 && b >= 19)')
+if [ "$node_ok" != true ]; then
     echo "demo: node $(node --version) is too old: Prisma 7 needs node 20.19 or newer" >&2
     exit 69
 fi

@@ -5,12 +5,24 @@
 #
 #     bash tests/run.sh            # dev
 #     bash tests/run.sh ci asan    # what CI runs
+#     bash tests/run.sh --fast     # the fast subset (ctest label fast, dev preset): the unit
+#                                  # tests and a system file or more per area, no static build,
+#                                  # no containers, npm, valgrind or fuzzing; a few minutes
 set -euo pipefail
 cd "$(dirname "$0")/.."
+fast=0
+if [ "${1:-}" = --fast ]; then
+    fast=1
+    shift
+fi
 presets=("$@")
 [ ${#presets[@]} -gt 0 ] || presets=(dev)
 
-bash .ci/install-deps
+if [ "$fast" = 1 ]; then
+    bash .ci/install-deps test
+else
+    bash .ci/install-deps
+fi
 
 # Everything the tests create lives under one directory, so every server and container they
 # start can be found and stopped on any exit path, even if a test is killed mid-way.
@@ -46,6 +58,18 @@ echo "=== format ==="
 bash tests/format.sh || status_format=1
 
 jobs=$(nproc)
+if [ "$fast" = 1 ]; then
+    status=0
+    for preset in "${presets[@]}"; do
+        echo "=== preset $preset, fast subset ($SECONDS s) ==="
+        cmake --preset "$preset" >/dev/null
+        cmake --build --preset "$preset" -j"$jobs"
+        ctest --preset "$preset" --timeout 600 -L '^fast$' || status=1
+    done
+    echo "=== done in $SECONDS s ==="
+    exit $status
+fi
+
 cmake --preset static >/dev/null
 cmake --build --preset static -j"$jobs" 2>&1 | grep -v "requires at runtime the shared libraries" | grep -E "error|warning:" || true
 export DEVINIT_STATIC_BIN=$PWD/build/static/devinit

@@ -75,8 +75,8 @@ const char *dburl_get(const struct dburl *u, const char *keyword);
 char *dburl_describe(const struct dburl *u, char *out, size_t outlen);
 
 /* The redaction of messages about a database: redact() (base/redact.h) with this URL's
- * password, decoded and as written, among the secrets. Copies text into out (always NUL-terminated, truncated to
- * outlen-1) with every secret masked as "***":
+ * password, decoded and as written, among the secrets. Copies text into out (always NUL-terminated,
+ * truncated to outlen-1) with every secret masked as "***":
  *   - the userinfo password of anything shaped like "scheme://user:secret@" (so a URL can be
  *     redacted even when it could not be parsed, or when u is NULL),
  *   - "password=secret" / "sslpassword=secret" conninfo pairs,

@@ -51,5 +51,5 @@ DOCKER_DIR="$DEVINIT_SOURCE_DIR/docker"
     grep -q 'ENTRYPOINT \["devinit", "--"\]' "$DOCKER_DIR/Dockerfile.dev"
     grep -q 'CMD \["npm", "run", "dev"\]' "$DOCKER_DIR/Dockerfile.dev"
     grep -q 'ENV DEVINIT_APP_USER=node' "$DOCKER_DIR/Dockerfile.dev"
-    grep -q 'cmake --preset static' "$DOCKER_DIR/Dockerfile.dev"
+    grep -q 'cmake --preset "$preset"' "$DOCKER_DIR/Dockerfile.dev"
 }

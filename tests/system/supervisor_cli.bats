@@ -20,7 +20,8 @@ load ../lib/supervisor
     run --separate-stderr "$DEVINIT" --version
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ "${lines[0]}" =~ ^devinit\ [0-9]+\.[0-9]+\.[0-9]+ ]]
+    [[ "${lines[0]}" =~ ^devinit\ [0-9]+\.[0-9]+\.[0-9]+\ \(revision\ [^\)]+\)$ ]]
+    [[ "$output" == *"build on glibc "* ]] || [[ "$output" == *"build on musl"* ]]
     [[ "$output" == *libuv* ]]
     [[ "$output" == *libpq* ]]
 }
