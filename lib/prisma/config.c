@@ -176,11 +176,41 @@ static int literal(struct tok t, char *out, size_t outlen)
 
 static int eval_value(struct lexer *lx, char *out, size_t outlen);
 
-/* path.join(a, b, ...) or join(...), after the name: the parts joined with '/'. */
-static int eval_join(struct lexer *lx, char *out, size_t outlen)
+/* Consumes the tokens of a dotted name (`import.meta.url`) when they come next; false, and
+ * nothing consumed, otherwise. */
+static bool accept_dotted(struct lexer *lx, const char *const *parts)
+{
+    struct lexer save = *lx;
+    for (size_t i = 0; parts[i]; i++) {
+        if ((i && !is_punct(next(lx), '.')) || !is_ident(next(lx), parts[i])) {
+            *lx = save;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* The config file's directory, written as __dirname or import.meta.dirname: ".", since Prisma
+ * resolves the config's relative paths against that directory. */
+static bool accept_config_dir(struct lexer *lx)
+{
+    static const char *const dirname[] = {"__dirname", NULL};
+    static const char *const meta_dirname[] = {"import", "meta", "dirname", NULL};
+    return accept_dotted(lx, dirname) || accept_dotted(lx, meta_dirname);
+}
+
+/* path.join(a, b, ...) or join(...), after the name: the parts joined with '/'. For
+ * path.resolve() (resolve true) the first part must be the config file's directory: resolved
+ * from anything else the path would depend on the working directory. */
+static int eval_join(struct lexer *lx, bool resolve, char *out, size_t outlen)
 {
     if (!is_punct(next(lx), '('))
         return -EINVAL;
+    if (resolve) {
+        struct lexer look = *lx;
+        if (!accept_config_dir(&look))
+            return -EINVAL;
+    }
     size_t o = 0;
     out[0] = '\0';
     for (;;) {
@@ -205,20 +235,51 @@ static int eval_join(struct lexer *lx, char *out, size_t outlen)
     return o ? 0 : -EINVAL;
 }
 
+/* fileURLToPath(new URL("./prisma", import.meta.url)), after `fileURLToPath`: the literal,
+ * which is relative to the config file as a path relative to it is. A percent-escape would
+ * need decoding: not a form devinit guesses at. */
+static int eval_file_url(struct lexer *lx, char *out, size_t outlen)
+{
+    static const char *const meta_url[] = {"import", "meta", "url", NULL};
+    if (!is_punct(next(lx), '(') || !is_ident(next(lx), "new") || !is_ident(next(lx), "URL") ||
+        !is_punct(next(lx), '('))
+        return -EINVAL;
+    struct tok t = next(lx);
+    if (t.kind != T_STRING && t.kind != T_TEMPLATE)
+        return -EINVAL;
+    int rc = literal(t, out, outlen);
+    if (rc < 0)
+        return rc;
+    if (!is_punct(next(lx), ',') || !accept_dotted(lx, meta_url) || !is_punct(next(lx), ')') ||
+        !is_punct(next(lx), ')'))
+        return -EINVAL;
+    if (strchr(out, '%') || strchr(out, '?') || strchr(out, '#'))
+        return -EINVAL;
+    if (strncmp(out, "file://", 7) == 0)
+        memmove(out, out + 7, strlen(out + 7) + 1);
+    return 0;
+}
+
 /* One value expression, consumed from lx. */
 static int eval_value(struct lexer *lx, char *out, size_t outlen)
 {
+    if (accept_config_dir(lx)) {
+        snprintf(out, outlen, ".");
+        return 0;
+    }
     struct tok t = next(lx);
     if (t.kind == T_STRING || t.kind == T_TEMPLATE)
         return literal(t, out, outlen);
-    if (is_ident(t, "path")) {
+    if (is_ident(t, "path") || is_ident(t, "url")) {
         if (!is_punct(next(lx), '.'))
             return -EINVAL;
         t = next(lx);
     }
-    if (is_ident(t, "join"))
-        return eval_join(lx, out, outlen);
-    return -EINVAL;
+    if (is_ident(t, "join") || is_ident(t, "resolve"))
+        return eval_join(lx, is_ident(t, "resolve"), out, outlen);
+    if (is_ident(t, "fileURLToPath"))
+        return eval_file_url(lx, out, outlen);
+    return -EINVAL; /* a bare new URL(...) among them: Prisma itself refuses a URL object */
 }
 
 /* A whole property value: an expression followed by the end of the property. */
@@ -232,6 +293,69 @@ static int eval_property(struct lexer *lx, char *out, size_t outlen)
     struct tok end = peek(lx);
     /* `"a" + b`, a method call on the literal...: not a value devinit can know. */
     return is_punct(end, ',') || is_punct(end, '}') ? 0 : -EINVAL;
+}
+
+/* The variable of env("X"), process.env.X or process.env["X"], consumed from lx; false, and
+ * nothing consumed, for anything else. */
+static bool accept_env_read(struct lexer *lx, char *var, size_t varlen)
+{
+    static const char *const process_env[] = {"process", "env", NULL};
+    struct lexer save = *lx;
+    struct tok t;
+    if (is_ident(peek(lx), "env")) {
+        next(lx);
+        if (is_punct(next(lx), '(') && (t = next(lx)).kind == T_STRING &&
+            literal(t, var, varlen) == 0 && is_punct(next(lx), ')'))
+            return true;
+    } else if (accept_dotted(lx, process_env)) {
+        t = next(lx);
+        if (is_punct(t, '.') && (t = next(lx)).kind == T_IDENT && t.len < varlen) {
+            memcpy(var, t.p, t.len);
+            var[t.len] = '\0';
+            return true;
+        }
+        if (is_punct(t, '[') && (t = next(lx)).kind == T_STRING && literal(t, var, varlen) == 0 &&
+            is_punct(next(lx), ']'))
+            return true;
+    }
+    *lx = save;
+    return false;
+}
+
+/* datasource.url: a variable read (with an optional `?? literal` or `|| literal` fallback) or
+ * a literal URL. */
+static void eval_url(struct lexer *lx, struct prisma_config_url *u)
+{
+    u->rc = -EINVAL;
+    if (accept_env_read(lx, u->var, sizeof u->var)) {
+        struct lexer look = *lx;
+        struct tok a = next(&look), b = next(&look);
+        if ((is_punct(a, '?') && is_punct(b, '?')) || (is_punct(a, '|') && is_punct(b, '|'))) {
+            struct tok t = next(&look);
+            if ((t.kind != T_STRING && t.kind != T_TEMPLATE) ||
+                literal(t, u->literal, sizeof u->literal) < 0)
+                return;
+            *lx = look;
+        }
+    } else {
+        struct tok t = next(lx);
+        if ((t.kind != T_STRING && t.kind != T_TEMPLATE) ||
+            literal(t, u->literal, sizeof u->literal) < 0)
+            return;
+    }
+    struct tok end = peek(lx);
+    if (is_punct(end, ',') || is_punct(end, '}'))
+        u->rc = 0;
+}
+
+/* An import or require of dotenv: the config then loads .env itself, as Prisma 7's `prisma
+ * init` writes it (`import "dotenv/config"`). */
+static bool names_dotenv(struct tok t)
+{
+    char name[32];
+    return t.kind == T_STRING && literal(t, name, sizeof name) == 0 &&
+           (strcmp(name, "dotenv/config") == 0 || strcmp(name, "dotenv") == 0 ||
+            strcmp(name, "@dotenvx/dotenvx/config") == 0 || strcmp(name, "@dotenvx/dotenvx") == 0);
 }
 
 /* ---- the walk ----------------------------------------------------------------------------- */
@@ -299,8 +423,8 @@ static bool key_name(struct tok t, char out[MAX_KEY])
 
 void prisma_config_parse(const char *text, size_t len, struct prisma_config_values *v)
 {
-    v->schema.rc = v->migrations.rc = -ENOENT;
-    v->schema.path[0] = v->migrations.path[0] = '\0';
+    memset(v, 0, sizeof *v);
+    v->schema.rc = v->migrations.rc = v->url.rc = -ENOENT;
     struct lexer lx = {text, text + len};
     struct walk w = {.depth = 0};
     char pending[MAX_KEY] = ""; /* the key whose value starts with the next token */
@@ -308,6 +432,8 @@ void prisma_config_parse(const char *text, size_t len, struct prisma_config_valu
         struct tok t = next(&lx);
         if (t.kind == T_END)
             return;
+        if (names_dotenv(t))
+            v->dotenv = true;
         if (t.kind == T_PUNCT && (*t.p == '{' || *t.p == '(' || *t.p == '[')) {
             if (w.depth == MAX_DEPTH)
                 return; /* nothing sane nests this deep: what was found stands */
@@ -332,14 +458,19 @@ void prisma_config_parse(const char *text, size_t len, struct prisma_config_valu
         if (!(property || shorthand) || !key_path(&w, key, path, sizeof path))
             continue;
         struct prisma_config_value *val = wanted(v, path);
+        bool is_url = strcmp(path, "datasource.url") == 0;
         if (shorthand) {
             /* `{ schema }`: a variable's value, which only running the file would tell. */
             if (val && val->rc == -ENOENT)
                 val->rc = -EINVAL;
+            if (is_url && v->url.rc == -ENOENT)
+                v->url.rc = -EINVAL;
             continue;
         }
         next(&lx); /* the ':' */
-        if (val && val->rc == -ENOENT) {
+        if (is_url && v->url.rc == -ENOENT) {
+            eval_url(&lx, &v->url);
+        } else if (val && val->rc == -ENOENT) {
             val->rc = eval_property(&lx, val->path, sizeof val->path);
             if (val->rc < 0)
                 val->path[0] = '\0';
@@ -357,20 +488,35 @@ static bool is_file(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-int prisma_config_find(const char *app_dir, const char *cfg_config, char *out, size_t outlen)
+enum prisma_config_search prisma_config_search_for(const char *version)
 {
-    if (cfg_config && *cfg_config) {
-        if (path_join(app_dir, cfg_config, out, outlen) < 0)
-            return -ENAMETOOLONG;
-        return is_file(out) ? 0 : -ENOENT;
-    }
-    static const char *const names[] = {
-        "prisma.config.ts",   "prisma.config.mts", "prisma.config.cts",  "prisma.config.js",
-        "prisma.config.mjs",  "prisma.config.cjs", ".config/prisma.ts",  ".config/prisma.mts",
-        ".config/prisma.cts", ".config/prisma.js", ".config/prisma.mjs", ".config/prisma.cjs",
-    };
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-        if (path_join(app_dir, names[i], out, outlen) < 0)
+    unsigned major, minor;
+    if (!version || sscanf(version, "%u.%u", &major, &minor) != 2)
+        return PRISMA_CONFIG_PRISMA7;
+    if (major < 6 || (major == 6 && minor < 4))
+        return PRISMA_CONFIG_NONE;
+    if (major == 6 && minor < 13)
+        return PRISMA_CONFIG_TS;
+    if (major < 7 || (major == 7 && minor < 10))
+        return PRISMA_CONFIG_LEGACY;
+    return PRISMA_CONFIG_PRISMA7;
+}
+
+/* The extensions the loader accepts, in the order it tries them. */
+static const char *const config_exts[] = {".js", ".ts", ".mjs", ".cjs", ".mts", ".cts"};
+/* c12, which loads the file, also finds these; the loader then refuses them. */
+static const char *const refused_exts[] = {".json", ".jsonc", ".json5", ".yaml", ".yml", ".toml"};
+
+#define NEXTS(a) (sizeof(a) / sizeof(a)[0])
+
+/* The first file base + ext (for ext in exts) in app_dir: 0 with its path in out, -ENOENT. */
+static int first_with_ext(const char *app_dir, const char *base, const char *const *exts,
+                          size_t nexts, char *out, size_t outlen)
+{
+    for (size_t i = 0; i < nexts; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "%s%s", base, exts[i]);
+        if (path_join(app_dir, name, out, outlen) < 0)
             return -ENAMETOOLONG;
         if (is_file(out))
             return 0;
@@ -379,12 +525,55 @@ int prisma_config_find(const char *app_dir, const char *cfg_config, char *out, s
     return -ENOENT;
 }
 
-int prisma_config_load(const char *app_dir, const char *cfg_config, char *path, size_t pathlen,
-                       struct prisma_config_values *v, char *err, size_t errlen)
+int prisma_config_find(const char *app_dir, const char *cfg_config, enum prisma_config_search s,
+                       char *out, size_t outlen, char *err, size_t errlen)
 {
-    v->schema.rc = v->migrations.rc = -ENOENT;
-    v->schema.path[0] = v->migrations.path[0] = '\0';
-    int rc = prisma_config_find(app_dir, cfg_config, path, pathlen);
+    err[0] = '\0';
+    if (cfg_config && *cfg_config) {
+        if (path_join(app_dir, cfg_config, out, outlen) < 0)
+            return -ENAMETOOLONG;
+        return is_file(out) ? 0 : -ENOENT;
+    }
+    out[0] = '\0';
+    if (s == PRISMA_CONFIG_NONE)
+        return -ENOENT;
+    if (s == PRISMA_CONFIG_TS) {
+        static const char *const ts[] = {".ts"};
+        return first_with_ext(app_dir, "prisma.config", ts, 1, out, outlen);
+    }
+    static const char *const prisma7[] = {"prisma7.config", ".config/prisma7"};
+    static const char *const legacy[] = {"prisma.config", ".config/prisma",
+                                         ".config/prisma.config"};
+    int rc;
+    if (s == PRISMA_CONFIG_PRISMA7)
+        for (size_t i = 0; i < NEXTS(prisma7); i++)
+            if ((rc = first_with_ext(app_dir, prisma7[i], config_exts, NEXTS(config_exts), out,
+                                     outlen)) != -ENOENT)
+                return rc;
+    for (size_t i = 0; i < NEXTS(legacy); i++) {
+        if ((rc = first_with_ext(app_dir, legacy[i], config_exts, NEXTS(config_exts), out,
+                                 outlen)) != -ENOENT)
+            return rc;
+        if (first_with_ext(app_dir, legacy[i], refused_exts, NEXTS(refused_exts), out, outlen) ==
+            0) {
+            snprintf(err, errlen,
+                     "prisma config '%s' has an extension Prisma does not load (it fails with "
+                     "\"Unsupported Prisma config file extension\"): write it as %s.ts or %s.js, "
+                     "or set [prisma] config",
+                     out, legacy[i], legacy[i]);
+            return -EINVAL;
+        }
+    }
+    return -ENOENT;
+}
+
+int prisma_config_load(const char *app_dir, const char *cfg_config, enum prisma_config_search s,
+                       char *path, size_t pathlen, struct prisma_config_values *v, char *err,
+                       size_t errlen)
+{
+    memset(v, 0, sizeof *v);
+    v->schema.rc = v->migrations.rc = v->url.rc = -ENOENT;
+    int rc = prisma_config_find(app_dir, cfg_config, s, path, pathlen, err, errlen);
     if (rc < 0)
         return rc;
     char *text;

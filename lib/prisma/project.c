@@ -75,6 +75,16 @@ static int take_schema(struct prisma_project *p, const char *base, const char *r
     return 0;
 }
 
+/* Whether the installed Prisma is older than major.minor; false when none is installed (the
+ * newest rules apply). */
+static bool prisma_version_before(const struct prisma_project *p, unsigned major, unsigned minor)
+{
+    unsigned ma, mi;
+    if (sscanf(p->prisma_version, "%u.%u", &ma, &mi) != 2)
+        return false;
+    return ma < major || (ma == major && mi < minor);
+}
+
 static int locate_schema(struct prisma_project *p, const char *cfg_schema, char *err, size_t errlen)
 {
     const char *app = p->app_dir;
@@ -90,10 +100,13 @@ static int locate_schema(struct prisma_project *p, const char *cfg_schema, char 
     if (p->config[0] && p->values.schema.rc != -ENOENT) {
         const struct prisma_config_value *v = &p->values.schema;
         if (v->rc < 0) {
-            snprintf(err, errlen,
-                     "cannot tell the schema location from '%s' (its schema value is not a "
-                     "plain string): set [prisma] schema",
-                     p->config);
+            snprintf(
+                err, errlen,
+                "cannot tell the schema location from '%s': its `schema` value is not a "
+                "form devinit can read without running the file (a string, path.join(__dirname, "
+                "...), fileURLToPath(new URL(..., import.meta.url))): set [prisma] schema "
+                "(DEVINIT_PRISMA_SCHEMA) to the same path",
+                p->config);
             return -EINVAL;
         }
         /* Prisma resolves the config's paths against the config file's directory. */
@@ -107,7 +120,8 @@ static int locate_schema(struct prisma_project *p, const char *cfg_schema, char 
         return 0;
     }
     char pkg[PATH_MAX];
-    if (path_join(app, "package.json", pkg, sizeof pkg) == 0) {
+    /* Prisma 7 no longer reads package.json's "prisma" key. */
+    if (prisma_version_before(p, 7, 0) && path_join(app, "package.json", pkg, sizeof pkg) == 0) {
         char *text;
         size_t len;
         if (file_read(AT_FDCWD, pkg, 0, 8 << 20, &text, &len) == 0) {
@@ -126,15 +140,34 @@ static int locate_schema(struct prisma_project *p, const char *cfg_schema, char 
             }
         }
     }
-    static const char *const defaults[] = {"prisma/schema.prisma", "prisma/schema",
-                                           "schema.prisma"};
-    for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+    /* Prisma looks in the working directory first. A schema folder is found without being
+     * named only before 6.6 (5.x's prismaSchemaFolder preview); from 6.6 on it must be named. */
+    bool folder_default = p->search == PRISMA_CONFIG_NONE ||
+                          (p->search == PRISMA_CONFIG_TS && prisma_version_before(p, 6, 6));
+    static const char *const defaults[] = {"schema.prisma", "prisma/schema.prisma",
+                                           "prisma/schema"};
+    for (size_t i = 0; i < (folder_default ? 3u : 2u); i++)
         if (take_schema(p, app, defaults[i], PRISMA_FROM_DEFAULT) == 0)
             return 0;
-    snprintf(err, errlen,
-             "no prisma schema in '%s' (looked for prisma/schema.prisma, prisma/schema/ and "
-             "schema.prisma): set [prisma] schema",
-             *app ? app : ".");
+    char folder[PATH_MAX];
+    struct stat st;
+    if (!folder_default && path_join(app, "prisma/schema", folder, sizeof folder) == 0 &&
+        stat(folder, &st) == 0 && S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen,
+                 "no prisma schema in '%s': Prisma %s looks for schema.prisma and "
+                 "prisma/schema.prisma, and reads the folder prisma/schema/ only when it is named: "
+                 "set schema in the Prisma config (schema: \"prisma/schema\") or [prisma] schema",
+                 *app ? app : ".", p->prisma_version[0] ? p->prisma_version : "6.6+");
+        p->schema[0] = '\0';
+        return -EINVAL;
+    }
+    snprintf(err, errlen, "no prisma schema in '%s' (looked for %s%s%s)", *app ? app : ".",
+             p->config[0] ? "the config's schema, " : "",
+             folder_default ? "schema.prisma, prisma/schema.prisma and prisma/schema/"
+                            : "schema.prisma and prisma/schema.prisma",
+             p->search == PRISMA_CONFIG_PRISMA7 && !p->config[0]
+                 ? ", and no prisma7.config.* or prisma.config.* names one"
+                 : "");
     p->schema[0] = '\0';
     return -ENOENT;
 }
@@ -144,8 +177,12 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
 {
     err[0] = '\0';
     snprintf(p->app_dir, sizeof p->app_dir, "%s", s->app_dir ? s->app_dir : "");
-    int rc = prisma_config_load(p->app_dir, s->config, p->config, sizeof p->config, &p->values, err,
-                                errlen);
+    if (prisma_package_version(p->app_dir, "prisma", p->prisma_version, sizeof p->prisma_version,
+                               NULL, 0) < 0)
+        p->prisma_version[0] = '\0';
+    p->search = prisma_config_search_for(p->prisma_version);
+    int rc = prisma_config_load(p->app_dir, s->config, p->search, p->config, sizeof p->config,
+                                &p->values, err, errlen);
     if (rc == -ENOENT && s->config && *s->config) {
         snprintf(err, errlen, "prisma config '%s' ([prisma] config) does not exist: fix the path",
                  p->config);
@@ -155,6 +192,15 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
         p->config[0] = '\0';
     else if (rc < 0)
         return rc;
+    if (p->config[0] && p->values.migrations.rc == -EINVAL && !(s->migrations && *s->migrations)) {
+        /* Going on with the default folder would check, or deploy, the wrong migrations. */
+        snprintf(err, errlen,
+                 "cannot tell the migrations folder from '%s': its `migrations.path` value is not "
+                 "a form devinit can read without running the file: set [migrate] dir "
+                 "(DEVINIT_MIGRATE_DIR) to the same folder",
+                 p->config);
+        return -EINVAL;
+    }
     rc = locate_schema(p, s->schema, err, errlen);
     if (rc < 0)
         return rc;

@@ -31,8 +31,10 @@ enum prisma_schema_origin {
 #define PRISMA_MAX_SCHEMA_FILES 256
 
 struct prisma_project {
-    char app_dir[PATH_MAX]; /* as configured: "" is the cwd */
-    char config[PATH_MAX];  /* the Prisma config file (joined to app_dir), "" when none */
+    char app_dir[PATH_MAX];  /* as configured: "" is the cwd */
+    char prisma_version[32]; /* the installed Prisma CLI's version, "" when not installed */
+    enum prisma_config_search search; /* the config files that version loads */
+    char config[PATH_MAX];            /* the Prisma config file (joined to app_dir), "" when none */
     struct prisma_config_values values; /* what the config file says */
     char schema[PATH_MAX];              /* the schema file or folder (joined to app_dir) */
     bool schema_is_dir;
@@ -43,7 +45,8 @@ struct prisma_project {
     struct prisma_generator gens[PRISMA_MAX_GENERATORS];
 };
 
-/* Finds the config file and reads it, then the schema (see enum prisma_schema_origin for the
+/* Finds the config file and reads it, by the rules of the installed Prisma CLI (the newest
+ * rules when none is installed yet), then the schema (see enum prisma_schema_origin for the
  * order), lists its files and parses its generators (env("NAME") looked up with getenv_fn,
  * which may be NULL). p must be zeroed by the caller; prisma_project_free releases it, also
  * after a failure. 0; -ENOENT when no schema exists (err says where devinit looked); -EINVAL

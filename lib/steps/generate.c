@@ -366,7 +366,7 @@ static void generate_check(struct step_run *r)
     int rc = prisma_project_find(&g->proj, &ps, getenv_wrap, err, sizeof err);
     if (rc == -ENOENT && !(cfg->prisma.schema && *cfg->prisma.schema)) {
         prisma_project_free(&g->proj);
-        step_checked(r, STEP_OK, 0, "no prisma schema in '%s': nothing to generate", dir);
+        step_checked(r, STEP_OK, 0, "%s: nothing to generate", err);
         return;
     }
     if (rc < 0) {

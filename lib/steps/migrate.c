@@ -27,6 +27,7 @@
 #include "db/migrate_native.h"
 #include "db/pgconn.h"
 #include "prisma/migrations.h"
+#include "prisma/url.h"
 #include "steps/step.h"
 
 #define NAME "migrate"
@@ -37,7 +38,7 @@ struct migst {
     struct step_run *r;
     struct dburl url;
     bool has_url;
-    char url_var[64];
+    char url_var[128];
     char *url_text;       /* for the prisma engine's environment when it came from elsewhere */
     bool url_from_env;    /* the variable is already in devinit's environment */
     char dir[PATH_MAX];   /* the migrations folder, as used (joined to the app directory) */
@@ -113,22 +114,27 @@ static void log_warnings(const struct migrations_judgement *j)
 
 /* --- where things are ------------------------------------------------------------------ */
 
-/* The URL from [database] url, else the variable named by url_env, else .env: the same
- * sources as the wait step. 0 or -ENOENT. */
-static int find_url(struct migst *m, const struct config *cfg, char **url)
+/* The URL from [database] url, else where Prisma finds it (prisma/url.h): the same sources
+ * as the wait step. 0, -ENOENT (u says where devinit looked and whether the project needs a
+ * URL), or -ENOMEM. */
+static int find_url(struct migst *m, const struct config *cfg, struct prisma_url *u, char **url)
 {
-    const char *var =
-        cfg->database.url_env && *cfg->database.url_env ? cfg->database.url_env : "DATABASE_URL";
-    snprintf(m->url_var, sizeof m->url_var, "%s", var);
     if (cfg->database.url && *cfg->database.url) {
+        snprintf(m->url_var, sizeof m->url_var, "[database] url");
         *url = strdup(cfg->database.url);
         return *url ? 0 : -ENOMEM;
     }
-    const char *src = NULL;
-    int r = envfile_lookup(cfg->app.dir, var, url, &src);
-    if (r == 0)
-        m->url_from_env = !strcmp(src, "environment");
-    return r == 0 ? 0 : -ENOENT;
+    const struct prisma_settings ps = step_prisma_settings(cfg);
+    int rc = prisma_url_find(&ps, step_url_var(cfg), u);
+    snprintf(m->url_var, sizeof m->url_var, "%s", u->var);
+    if (rc < 0)
+        return rc;
+    if (!u->url)
+        return -ENOENT;
+    m->url_from_env = strcmp(u->from, "the environment") == 0;
+    *url = u->url;
+    u->url = NULL;
+    return 0;
 }
 
 /* The folder (prisma_migrations_find), and its name for messages: relative to the app. */
@@ -296,7 +302,19 @@ static void migrate_check(struct step_run *r)
     r->priv = m;
     m->r = r;
     char *url = NULL;
-    if (find_url(m, cfg, &url) < 0) {
+    struct prisma_url pu = {0};
+    int urc = find_url(m, cfg, &pu, &url);
+    if (urc == -ENOMEM) {
+        step_checked(r, STEP_ERROR, EXIT_OSERR, "out of memory");
+        return;
+    }
+    if (urc < 0 && pu.needed) {
+        step_checked(r, STEP_ERROR, EXIT_CONFIG,
+                     "no %s, which %s needs: looked in %s; set %s (or [database] url)", pu.var,
+                     pu.needed_by, pu.looked, pu.var);
+        return;
+    }
+    if (urc < 0) {
         step_checked(r, STEP_SKIPPED, 0, "no %s", m->url_var);
         return;
     }

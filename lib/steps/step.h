@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <uv.h>
 
 #include "config/config.h"
@@ -109,6 +110,14 @@ static inline struct prisma_settings step_prisma_settings(const struct config *c
 {
     return (struct prisma_settings){cfg->app.dir, cfg->prisma.schema, cfg->prisma.config,
                                     cfg->migrate.dir};
+}
+
+/* The variable the user named in [database] url_env, or NULL when it is the default (the
+ * Prisma config's or schema's own variable then decides, prisma/url.h). */
+static inline const char *step_url_var(const struct config *cfg)
+{
+    const char *v = cfg->database.url_env;
+    return v && *v && strcmp(v, "DATABASE_URL") != 0 ? v : NULL;
 }
 
 #endif

@@ -22,6 +22,7 @@
 #include "base/exitcodes.h"
 #include "base/log.h"
 #include "db/pgconn.h"
+#include "prisma/url.h"
 #include "steps/step.h"
 
 #define NAME           "wait"
@@ -577,25 +578,27 @@ static int parse_services(const char *text, struct target **out, size_t *count, 
     return 0;
 }
 
-/* The URL from [database] url, else the variable named by url_env, else .env. Returns 0,
- * -ENOENT (none anywhere), or another -errno (logged). */
-static int find_url(const struct config *cfg, char **url, char *from, size_t fromlen)
+/* The URL from [database] url, else where Prisma finds it (prisma/url.h). Returns 0, -ENOENT
+ * (none anywhere: u says where devinit looked and whether the project needs one), or
+ * -ENOMEM. */
+static int find_url(const struct config *cfg, struct prisma_url *u, char **url, char *from,
+                    size_t fromlen)
 {
     if (cfg->database.url && *cfg->database.url) {
         *url = strdup(cfg->database.url);
         snprintf(from, fromlen, "[database] url");
         return *url ? 0 : -ENOMEM;
     }
-    const char *var =
-        cfg->database.url_env && *cfg->database.url_env ? cfg->database.url_env : "DATABASE_URL";
-    const char *src = NULL;
-    int r = envfile_lookup(cfg->app.dir, var, url, &src);
-    if (r == 0)
-        snprintf(from, fromlen, "%s%s", var, !strcmp(src, ".env") ? " (from .env)" : "");
-    else if (r != -ENOENT)
-        log_warn(NAME, "cannot read '%s/.env': %s",
-                 cfg->app.dir && *cfg->app.dir ? cfg->app.dir : ".", strerror(-r));
-    return r == -ENOENT || r == 0 ? r : -ENOENT;
+    const struct prisma_settings ps = step_prisma_settings(cfg);
+    int rc = prisma_url_find(&ps, step_url_var(cfg), u);
+    if (rc < 0)
+        return rc;
+    if (!u->url)
+        return -ENOENT;
+    *url = u->url;
+    u->url = NULL;
+    snprintf(from, fromlen, "%s (from %s)", u->var, u->from);
+    return 0;
 }
 
 static void wait_check(struct step_run *r)
@@ -612,11 +615,26 @@ static void wait_check(struct step_run *r)
         return;
     }
 
-    char *url = NULL, from[128] = "";
-    bool has_url = find_url(cfg, &url, from, sizeof from) == 0;
+    char *url = NULL, from[768] = "";
+    struct prisma_url pu = {0};
+    rc = find_url(cfg, &pu, &url, from, sizeof from);
+    if (rc == -ENOMEM) {
+        free(svcs);
+        step_checked(r, STEP_ERROR, EXIT_OSERR, "out of memory");
+        return;
+    }
+    bool has_url = rc == 0;
+    if (!has_url && pu.needed) {
+        /* Ready would be a guess: nothing tells which database the app and Prisma will use. */
+        free(svcs);
+        step_checked(r, STEP_ERROR, EXIT_CONFIG,
+                     "no %s, which %s needs: looked in %s; set %s (or [database] url)", pu.var,
+                     pu.needed_by, pu.looked, pu.var);
+        return;
+    }
     if (!has_url && !nsvc) {
         free(svcs);
-        step_checked(r, STEP_SKIPPED, 0, "no %s", var);
+        step_checked(r, STEP_SKIPPED, 0, "no %s", pu.var[0] ? pu.var : var);
         return;
     }
 

@@ -190,7 +190,7 @@ check_within_5s() {
     run env -u DATABASE_URL timeout -s KILL 5 "$DEVINIT" check --only=wait,migrate
     echo "$output"
     [ "$status" -eq 0 ]
-    [[ "$output" == *"cannot read './.env'"* ]]
+    [[ "$output" == *"cannot read '.env': not a regular file"* ]]
 }
 
 @test "a control socket path that names an existing file leaves the file alone" {

@@ -135,6 +135,83 @@ static void test_prisma_config_cut_short(void **state)
     }
 }
 
+/* The forms Prisma's own templates and docs write paths in. */
+static void test_prisma_config_paths_relative_to_the_file(void **state)
+{
+    char out[PATH_MAX];
+    assert_int_equal(
+        schema_of("import path from 'node:path'\n"
+                  "export default defineConfig({ schema: path.join(__dirname, 'prisma', "
+                  "'schema.prisma') })",
+                  out),
+        0);
+    assert_string_equal(out, "./prisma/schema.prisma");
+    assert_int_equal(schema_of("export default { schema: path.join(import.meta.dirname, "
+                               "\"db\", `schema`) }",
+                               out),
+                     0);
+    assert_string_equal(out, "./db/schema");
+    assert_int_equal(schema_of("export default { schema: path.resolve(__dirname, 'db') }", out), 0);
+    assert_string_equal(out, "./db");
+    assert_int_equal(schema_of("export default { schema: fileURLToPath(new "
+                               "URL('./prisma/schema.prisma', import.meta.url)) }",
+                               out),
+                     0);
+    assert_string_equal(out, "./prisma/schema.prisma");
+    assert_int_equal(schema_of("export default { schema: url.fileURLToPath(new URL(\"db\", "
+                               "import.meta.url)), }",
+                               out),
+                     0);
+    assert_string_equal(out, "db");
+    /* What depends on the working directory, or is a URL object Prisma refuses. */
+    assert_int_equal(schema_of("export default { schema: path.resolve('prisma') }", out), -EINVAL);
+    assert_int_equal(schema_of("export default { schema: path.join(process.cwd(), 'p') }", out),
+                     -EINVAL);
+    assert_int_equal(schema_of("export default { schema: new URL('p', import.meta.url) }", out),
+                     -EINVAL);
+    assert_int_equal(schema_of("export default { schema: fileURLToPath(new URL('a%20b', "
+                               "import.meta.url)) }",
+                               out),
+                     -EINVAL);
+}
+
+static void test_prisma_config_datasource_url(void **state)
+{
+    struct prisma_config_values v;
+    const char *t = "import 'dotenv/config'\nimport { defineConfig, env } from 'prisma/config'\n"
+                    "export default defineConfig({ datasource: { url: env(\"DB_URL\") } })";
+    prisma_config_parse(t, strlen(t), &v);
+    assert_int_equal(v.url.rc, 0);
+    assert_string_equal(v.url.var, "DB_URL");
+    assert_string_equal(v.url.literal, "");
+    assert_true(v.dotenv);
+    t = "export default { datasource: { url: process.env.DATABASE_URL ?? \"\" } }";
+    prisma_config_parse(t, strlen(t), &v);
+    assert_int_equal(v.url.rc, 0);
+    assert_string_equal(v.url.var, "DATABASE_URL");
+    assert_false(v.dotenv);
+    t = "export default { datasource: { url: process.env['X'] || 'postgresql://h/d' } }";
+    prisma_config_parse(t, strlen(t), &v);
+    assert_int_equal(v.url.rc, 0);
+    assert_string_equal(v.url.var, "X");
+    assert_string_equal(v.url.literal, "postgresql://h/d");
+    t = "export default { datasource: { url: 'postgresql://u@h/d' } }";
+    prisma_config_parse(t, strlen(t), &v);
+    assert_int_equal(v.url.rc, 0);
+    assert_string_equal(v.url.var, "");
+    assert_string_equal(v.url.literal, "postgresql://u@h/d");
+    t = "export default { datasource: { url: getUrl() } }";
+    prisma_config_parse(t, strlen(t), &v);
+    assert_int_equal(v.url.rc, -EINVAL);
+    t = "const dotenv = require('dotenv'); dotenv.config();\nmodule.exports = { schema: 's' }";
+    prisma_config_parse(t, strlen(t), &v);
+    assert_int_equal(v.url.rc, -ENOENT);
+    assert_true(v.dotenv);
+    t = "// import 'dotenv/config'\nexport default {}";
+    prisma_config_parse(t, strlen(t), &v);
+    assert_false(v.dotenv);
+}
+
 #define T(name) cmocka_unit_test(name)
 
 int main(void)
@@ -145,6 +222,8 @@ int main(void)
         T(test_prisma_config_migrations_path_forms),
         T(test_prisma_config_too_long_is_refused),
         T(test_prisma_config_cut_short),
+        T(test_prisma_config_paths_relative_to_the_file),
+        T(test_prisma_config_datasource_url),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,8 @@ static void test_prisma_project_find_folder_in_path_order(void **state)
     tmpdir_put("prisma/schema/b/post.prisma", "model Post { id Int @id }\n");
     tmpdir_put("prisma/schema/a.prisma", "model A { id Int @id }\n");
     tmpdir_put("prisma/schema/notes.txt", "not a schema");
+    /* Prisma 5 finds the folder unnamed (its prismaSchemaFolder preview). */
+    tmpdir_put("node_modules/prisma/package.json", "{\"version\": \"5.22.0\"}");
     struct prisma_project *p = calloc(1, sizeof *p);
     char err[512];
     assert_int_equal(find(p, "", "", err, sizeof err), 0);
@@ -68,8 +70,29 @@ static void test_prisma_project_find_folder_in_path_order(void **state)
     free(p);
 }
 
+static void test_prisma_project_folder_needs_naming_from_6_6(void **state)
+{
+    tmpdir_put("prisma/schema/main.prisma", "model A { id Int @id }\n");
+    tmpdir_put("node_modules/prisma/package.json", "{\"version\": \"7.10.0\"}");
+    struct prisma_project *p = calloc(1, sizeof *p);
+    char err[512];
+    assert_int_equal(find(p, "", "", err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "only when it is named"));
+    assert_non_null(strstr(err, "7.10.0"));
+    prisma_project_free(p);
+    memset(p, 0, sizeof *p);
+    tmpdir_put("prisma.config.ts", "export default { schema: path.join(__dirname, 'prisma', "
+                                   "'schema') }\n");
+    assert_int_equal(find(p, "", "", err, sizeof err), 0);
+    assert_true(p->schema_is_dir);
+    prisma_project_free(p);
+    free(p);
+}
+
 static void test_prisma_project_find_order_of_sources(void **state)
 {
+    /* package.json's prisma.schema is read before Prisma 7 only. */
+    tmpdir_put("node_modules/prisma/package.json", "{\"version\": \"6.19.0\"}");
     tmpdir_put("prisma/schema.prisma", "// default\n");
     tmpdir_put("db/pkg.prisma", "// from package.json\n");
     tmpdir_put("cfg/db/conf.prisma", "// from the config file\n");
@@ -109,15 +132,63 @@ static void test_prisma_project_find_order_of_sources(void **state)
     free(p);
 }
 
-static void test_prisma_project_config_file_by_name(void **state)
+/* The config file each Prisma version loads: @prisma/config's candidate lists. */
+static void test_prisma_project_config_file_by_version(void **state)
 {
+    char out[256], err[256];
     tmpdir_put("prisma.config.mjs", "export default {}\n");
-    char out[256];
-    assert_int_equal(prisma_config_find(tmpdir, "", out, sizeof out), 0);
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_LEGACY, out, sizeof out, err, sizeof err), 0);
     assert_non_null(strstr(out, "/prisma.config.mjs"));
+    /* 6.4-6.12 read prisma.config.ts only; before 6.4 no file at all. */
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_TS, out, sizeof out, err, sizeof err),
+        -ENOENT);
     tmpdir_put("prisma.config.ts", "export default {}\n");
-    assert_int_equal(prisma_config_find(tmpdir, "", out, sizeof out), 0);
-    assert_non_null(strstr(out, "/prisma.config.ts")); /* .ts comes first */
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_TS, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "/prisma.config.ts"));
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_NONE, out, sizeof out, err, sizeof err),
+        -ENOENT);
+    /* From 6.13 on .js comes before .ts. */
+    tmpdir_put("prisma.config.js", "export default {}\n");
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_LEGACY, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "/prisma.config.js"));
+    /* 7.10 looks for prisma7.config.* first, .config/prisma7.* next; 7.9 never does. */
+    tmpdir_put(".config/prisma7.cts", "export default {}\n");
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_PRISMA7, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "/.config/prisma7.cts"));
+    tmpdir_put("prisma7.config.ts", "export default {}\n");
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_PRISMA7, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "/prisma7.config.ts"));
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_LEGACY, out, sizeof out, err, sizeof err), 0);
+    assert_non_null(strstr(out, "/prisma.config.js"));
+    assert_int_equal(prisma_config_search_for("7.9.2"), PRISMA_CONFIG_LEGACY);
+    assert_int_equal(prisma_config_search_for("7.10.0"), PRISMA_CONFIG_PRISMA7);
+    assert_int_equal(prisma_config_search_for("6.12.0"), PRISMA_CONFIG_TS);
+    assert_int_equal(prisma_config_search_for("6.3.1"), PRISMA_CONFIG_NONE);
+    assert_int_equal(prisma_config_search_for("5.22.0"), PRISMA_CONFIG_NONE);
+    assert_int_equal(prisma_config_search_for(""), PRISMA_CONFIG_PRISMA7);
+}
+
+/* A config file Prisma finds but refuses to load is an error, not "no config". */
+static void test_prisma_project_config_file_refused_extension(void **state)
+{
+    char out[256], err[256];
+    tmpdir_put(".config/prisma.json", "{}\n");
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_PRISMA7, out, sizeof out, err, sizeof err),
+        -EINVAL);
+    assert_non_null(strstr(err, ".config/prisma.json"));
+    assert_non_null(strstr(err, "Unsupported"));
+    tmpdir_put(".config/prisma.ts", "export default {}\n");
+    assert_int_equal(
+        prisma_config_find(tmpdir, "", PRISMA_CONFIG_PRISMA7, out, sizeof out, err, sizeof err), 0);
 }
 
 static void test_prisma_project_find_none(void **state)
@@ -169,12 +240,17 @@ static void test_prisma_project_migrations_folder(void **state)
     snprintf(want, sizeof want, "%s/cfg/m", tmpdir);
     assert_string_equal(out, want);
     assert_string_equal(warn, "");
-    /* A value devinit cannot evaluate is said, and skipped. */
+    /* A value devinit cannot evaluate is said; the project is then refused (the generate
+     * step stops with it), never checked against a guessed folder. */
     tmpdir_put("cfg/prisma.config.ts", "export default { migrations: { path: dir } }\n");
     prisma_migrations_find(&s, out, sizeof out, warn, sizeof warn);
     assert_non_null(strstr(warn, "cannot evaluate migrations.path"));
-    snprintf(want, sizeof want, "%s/db/schema/migrations", tmpdir);
-    assert_string_equal(out, want);
+    struct prisma_project *p = calloc(1, sizeof *p);
+    char err[512];
+    assert_int_equal(prisma_project_find(p, &s, NULL, err, sizeof err), -EINVAL);
+    assert_non_null(strstr(err, "set [migrate] dir"));
+    prisma_project_free(p);
+    free(p);
     /* [migrate] dir wins over everything. */
     s.migrations = "elsewhere";
     prisma_migrations_find(&s, out, sizeof out, warn, sizeof warn);
@@ -190,7 +266,9 @@ int main(void)
         TD(test_prisma_project_find_default_file),
         TD(test_prisma_project_find_folder_in_path_order),
         TD(test_prisma_project_find_order_of_sources),
-        TD(test_prisma_project_config_file_by_name),
+        TD(test_prisma_project_config_file_by_version),
+        TD(test_prisma_project_config_file_refused_extension),
+        TD(test_prisma_project_folder_needs_naming_from_6_6),
         TD(test_prisma_project_find_none),
         TD(test_prisma_project_package_version_walks_up),
         TD(test_prisma_project_migrations_folder),
