@@ -21,8 +21,8 @@
 static void looked(struct prisma_url *u, bool file, const char *what)
 {
     size_t o = strlen(u->looked);
-    snprintf(u->looked + o, sizeof u->looked - o, "%s%s%s%s", o ? ", " : "", file ? "'" : "",
-             what, file ? "'" : "");
+    snprintf(u->looked + o, sizeof u->looked - o, "%s%s%s%s", o ? ", " : "", file ? "'" : "", what,
+             file ? "'" : "");
 }
 
 /* The datasource block of one schema file's text: whether there is one, and the variable its
@@ -186,8 +186,7 @@ static int legacy_envfiles(struct prisma_url *u, const struct prisma_project *p)
     return -ENOENT;
 }
 
-int prisma_url_find(const struct prisma_settings *s, const char *var_explicit,
-                    struct prisma_url *u)
+int prisma_url_find(const struct prisma_settings *s, const char *var_explicit, struct prisma_url *u)
 {
     /* ~150 KB: on the heap, not the stack. */
     struct prisma_project *p = calloc(1, sizeof *p);

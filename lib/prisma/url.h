@@ -22,9 +22,10 @@
 #include "prisma/project.h"
 
 struct prisma_url {
-    char *url;         /* malloc'd (a secret: never printed); NULL when none was found */
-    char var[128];     /* the variable Prisma reads */
-    char from[PATH_MAX + 64]; /* where url came from: "the environment", ".env", "prisma/.env", ... */
+    char *url;     /* malloc'd (a secret: never printed); NULL when none was found */
+    char var[128]; /* the variable Prisma reads */
+    char from[PATH_MAX +
+              64];     /* where url came from: "the environment", ".env", "prisma/.env", ... */
     char looked[1024]; /* every place looked at, in order, for the message when none */
     /* The project needs a URL: its schema has a datasource block, its config a datasource,
      * or its migrations folder holds a migration. devinit then fails its check when there is
