@@ -290,12 +290,23 @@ static bool judge_by_content(const struct gen *g, const char *prefix, char *why,
         char *text = NULL, *inline_schema = NULL, version[64];
         size_t tlen = 0;
         rc = file_read(AT_FDCWD, file, 0, CLIENT_MAX, &text, &tlen);
-        if (rc == 0)
+        /* @prisma/client's install puts a placeholder there that only throws "did not
+         * initialize yet": a client never generated, not a broken one. */
+        bool placeholder = rc == 0 && memmem(text, tlen, "did not initialize yet", 22) != NULL;
+        if (rc == 0 && !placeholder)
             rc = prisma_client_extract(text, tlen, version, sizeof version, &inline_schema);
         free(text);
-        if (rc < 0) {
-            snprintf(why, len, "%s'%.400s' holds no embedded schema and version", prefix,
-                     rel(g, file));
+        if (placeholder) {
+            snprintf(why, len,
+                     "%sthe client in '%s' is not generated yet (only @prisma/client's "
+                     "placeholder is there)",
+                     prefix, rel(g, gn->resolved));
+            ok = false;
+        } else if (rc < 0) {
+            snprintf(why, len,
+                     "%s'%.400s' is not a client devinit can read (no embedded schema and "
+                     "version): it is generated again",
+                     prefix, rel(g, file));
             ok = false;
         } else if (strcmp(version, g->prisma_version) != 0) {
             snprintf(why, len,
@@ -469,6 +480,14 @@ static void generate_done(struct step_run *r, int wstatus)
         step_fail_command(r, g->argv, wstatus);
         return;
     }
+    /* Prisma said it generated; if its output is not where devinit looks, every start would
+     * generate again: say where devinit looked rather than "missing" once more. */
+    char why[1024];
+    if (!outputs_present(g, why, sizeof why))
+        log_warn(NAME,
+                 "prisma generate succeeded, but %s: devinit looks where Prisma writes by "
+                 "default; set `output` in the generator block to make the place explicit",
+                 why);
     /* Hash the inputs again: a schema saved while Prisma ran is not what it generated from. */
     struct stamp *now = malloc(sizeof *now);
     char err[1024];

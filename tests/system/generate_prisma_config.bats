@@ -190,3 +190,12 @@ EOF
     [[ "$output" == *"database url from P6_URL (from '.env')"* ]]
     rm -rf prisma .env
 }
+
+@test "a client never generated, only @prisma/client's placeholder in place, is 'not generated yet'" {
+    # What Prisma 5 and 6's install script (scripts/postinstall.js) puts there.
+    mkdir -p node_modules/.prisma/client
+    cp node_modules/@prisma/client/scripts/default-index.js node_modules/.prisma/client/index.js
+    run step_of generate
+    echo "$output"
+    [ "$output" = "would-run: no stamp and the client in 'node_modules/.prisma/client' is not generated yet (only @prisma/client's placeholder is there)" ]
+}
