@@ -27,10 +27,11 @@ chmod 755 "$work"
 export TMPDIR=$work BATS_TMPDIR=$work
 export CONTAINERS_CONF=$PWD/tests/container/containers.conf
 export CONTAINERS_STORAGE_CONF=$PWD/tests/container/storage.conf
+. scripts/pg.sh
 cleanup() {
     local pidfile
     find "$work" -name postmaster.pid 2>/dev/null | while read -r pidfile; do
-        su postgres -s /bin/sh -c "/usr/lib/postgresql/15/bin/pg_ctl -D '$(dirname "$pidfile")' -m immediate stop" >/dev/null 2>&1 || true
+        pg_stop "$(dirname "$pidfile")" immediate
     done
     podman rm -f --filter label=devinit-test >/dev/null 2>&1 || true
     # The fresh machine's mounts live in its own mount namespace and end with it; a root left

@@ -199,3 +199,16 @@ EOF
     echo "$output"
     [ "$output" = "would-run: no stamp and the client in 'node_modules/.prisma/client' is not generated yet (only @prisma/client's placeholder is there)" ]
 }
+
+@test "Prisma 7.10 with prisma-client and an output folder: generated once, then current" {
+    rm -rf src/generated
+    sed -i 's|  provider = "prisma-client-js"|  provider = "prisma-client"\n  output   = "../src/generated/prisma"|' prisma/schema.prisma
+    run "$DEVINIT" --only=generate -- true
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"generated the prisma client from prisma/schema.prisma"* ]]
+    run step_of generate
+    echo "$output"
+    [ "$output" = "ok: the client is current with prisma/schema.prisma and prisma 7.10.0" ]
+    rm -rf src/generated
+}
