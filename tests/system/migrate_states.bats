@@ -262,9 +262,15 @@ lock_held() {
     grep -q "'.hidden'" "$BATS_TEST_TMPDIR/check.err" # a name outside [0-9a-z_] is warned about
 }
 
-@test "no DATABASE_URL skips the step" {
+@test "no DATABASE_URL for a project with a datasource and migrations fails the check, naming where devinit looked" {
     unset DATABASE_URL
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    check_json
+    [ "$STATUS" -eq 78 ]
+    [ "$(json_field "$JSON" status)" = error ]
+    [[ "$(json_field "$JSON" reason)" == "no DATABASE_URL, which the datasource in 'prisma/schema.prisma' needs: looked in the environment, "* ]]
+    # Nothing that needs a database: the step has nothing to do.
+    rm -rf prisma
     check_json
     [ "$STATUS" -eq 0 ]
     [ "$(json_field "$JSON" status)" = skipped ]
@@ -295,7 +301,7 @@ lock_held() {
     mkdir -p prisma/schema/migrations/20240301000000_folder
     printf 'SELECT 1;\n' >prisma/schema/migrations/20240301000000_folder/migration.sql
     printf 'datasource db {\n  provider = "postgresql"\n}\n' >prisma/schema/schema.prisma
-    check_json
+    DEVINIT_PRISMA_SCHEMA=prisma/schema check_json
     [ "$(json_field "$JSON" dir)" = prisma/schema/migrations ]
 
     # prisma.config.ts migrations.path wins over the schema's place...
