@@ -240,6 +240,7 @@ static void proceed(struct migst *m)
         step_checked(m->r, STEP_ERROR, EXIT_OSERR, "out of memory");
         return;
     }
+    migrate_native_set_timeout(m->db, m->r->cfg->migrate.timeout_ms);
     if (migrate_native_read(m->db, on_state_read, m) < 0) {
         close_conn(m);
         step_checked(m->r, STEP_ERROR, EXIT_SOFTWARE, "cannot query '%s'", m->where);

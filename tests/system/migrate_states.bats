@@ -220,7 +220,7 @@ lock_held() {
     logged=$(tail -n +"$((before + 1))" "$PGDIR/server.log")
     echo "$logged"
     # The check ran (so the log is a real record of it)...
-    [[ "$logged" == *"statement: SELECT EXISTS"*"pg_locks"* ]]
+    [[ "$logged" == *"statement: "*"SELECT EXISTS"*"pg_locks"* ]]
     # ...and sent nothing that writes or locks.
     run ! grep -Eiq 'statement: .*(pg_advisory_lock\(|pg_try_advisory|CREATE |INSERT |UPDATE |DELETE |ALTER |DROP )' <<<"$logged"
 }
