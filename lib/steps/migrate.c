@@ -480,13 +480,42 @@ static void json_names(struct jsonw *w, const char *key, const char *const *a, s
     jsonw_array_end(w);
 }
 
+/* "pending" is what `migrate deploy` would apply, as Prisma's status counts it: migrations
+ * with no row, those whose rows are all rolled back (deploy re-applies them; they are in
+ * "rolled_back" too), and those whose row another deploy is writing right now (in_progress):
+ * until it finishes they are not applied. In folder order. */
+static void json_pending(struct jsonw *w, const struct migst *m, const struct migrations_report *p)
+{
+    jsonw_key(w, "pending");
+    jsonw_array_begin(w);
+    bool *mark = p && m->list.count ? calloc(m->list.count, sizeof *mark) : NULL;
+    if (mark) {
+        for (size_t k = 0; k < p->nto_apply; k++)
+            mark[p->to_apply[k]] = true;
+        for (size_t k = 0; k < p->nin_flight; k++) {
+            long i = migrations_list_find(&m->list, p->in_flight[k]);
+            if (i >= 0)
+                mark[i] = true;
+        }
+        for (size_t i = 0; i < m->list.count; i++)
+            if (mark[i])
+                jsonw_string(w, m->list.items[i].name);
+        free(mark);
+    } else if (p) {
+        /* no memory for the marks: at least the ones with no row */
+        for (size_t i = 0; i < p->npending; i++)
+            jsonw_string(w, p->pending[i]);
+    }
+    jsonw_array_end(w);
+}
+
 static void migrate_json(struct step_run *r, struct jsonw *w)
 {
     struct migst *m = r->priv;
     const struct migrations_report *p = m && m->have_rep ? &m->rep : NULL;
     static const char *const none[1];
     json_names(w, "applied", p ? p->applied : none, p ? p->napplied : 0, NULL, 0);
-    json_names(w, "pending", p ? p->pending : none, p ? p->npending : 0, NULL, 0);
+    json_pending(w, m, p);
     json_names(w, "failed", p ? p->failed : none, p ? p->nfailed : 0, NULL, 0);
     /* An applied migration whose migration.sql is gone (P3015) is an edit too. */
     json_names(w, "edited", p ? p->edited : none, p ? p->nedited : 0, p ? p->unreadable : none,

@@ -151,11 +151,51 @@ lock_held() {
     [ "$(json_field "$JSON" status)" = warn ]
     [ "$(json_field "$JSON" rolled_back)" = '["20240101000000_init"]' ]
     [ "$(json_field "$JSON" failed)" = '[]' ]
-    [ "$(json_field "$JSON" pending)" = '[]' ]
+    [ "$(json_field "$JSON" pending)" = '["20240101000000_init"]' ]
     DEVINIT_MIGRATE_MODE=deploy check_json
     [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" status)" = would-run ]
     [[ "$(json_field "$JSON" reason)" == "1 migration to apply: '20240101000000_init'" ]]
+}
+
+@test "pending lists a migration whose only row was rolled back, as deploy would apply it" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_fixed 'CREATE TABLE b (id int);'
+    add_migration 20240103000000_undone 'CREATE TABLE c (id int);'
+    create_table
+    applied 20240101000000_init
+    # 20240102000000_fixed: failed, resolved --rolled-back, then deployed again: applied.
+    row 20240102000000_fixed "$(checksum_of 20240102000000_fixed)" rolled_back "syntax error"
+    applied 20240102000000_fixed
+    # 20240103000000_undone: failed, then `migrate resolve --rolled-back`: its only row.
+    row 20240103000000_undone "$(checksum_of 20240103000000_undone)" rolled_back "syntax error"
+    check_json
+    echo "$JSON"
+    [ "$(json_field "$JSON" rolled_back)" = '["20240103000000_undone"]' ]
+    [ "$(json_field "$JSON" pending)" = '["20240103000000_undone"]' ]
+    [ "$(json_field "$JSON" applied)" = '["20240101000000_init", "20240102000000_fixed"]' ]
+}
+
+@test "pending lists a migration another deploy is applying right now, with in_progress" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_next 'CREATE TABLE b (id int);'
+    create_table
+    applied 20240101000000_init
+    # Another replica mid-script: its unfinished row, and Prisma's advisory lock it holds.
+    row 20240102000000_next "$(checksum_of 20240102000000_next)" failed
+    PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
+        -c 'SELECT pg_sleep(30)' >/dev/null 2>&1 &
+    HOLDER=$!
+    wait_for lock_held
+    check_json
+    kill "$HOLDER" 2>/dev/null || true
+    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()" >/dev/null
+    wait "$HOLDER" || true
+    echo "$JSON"
+    [ "$(json_field "$JSON" in_progress)" = true ]
+    [ "$(json_field "$JSON" pending)" = '["20240102000000_next"]' ]
+    [ "$(json_field "$JSON" failed)" = '[]' ]
+    [ "$(json_field "$JSON" applied)" = '["20240101000000_init"]' ]
 }
 
 @test "a deploy in progress elsewhere is reported, not taken for a failure" {
@@ -241,7 +281,7 @@ lock_held() {
     echo "$JSON"
     [ "$STATUS" -eq 0 ]
     [ "$(json_field "$JSON" applied)" = '["20240101000000_applied", "20240102000000_edited"]' ]
-    [ "$(json_field "$JSON" pending)" = '["20240105000000_pending"]' ]
+    [ "$(json_field "$JSON" pending)" = '["20240104000000_rolled", "20240105000000_pending"]' ]
     [ "$(json_field "$JSON" failed)" = '["20240103000000_failed"]' ]
     [ "$(json_field "$JSON" edited)" = '["20240102000000_edited"]' ]
     [ "$(json_field "$JSON" missing_locally)" = '["20231231000000_gone"]' ]
