@@ -76,6 +76,7 @@ struct migrate_native {
     char failure[MIGRATE_NATIVE_LOGS_MAX + 1024]; /* the logs of a failed script */
     char failure_line[512];
     char failure_code[6];
+    bool failure_committed; /* the failed script had committed part of itself (its own COMMIT) */
     size_t napplied_now;
     char applied_now[400];
 };
@@ -222,6 +223,16 @@ static void on_holder(struct pgconn *c, int status, PGresult *const *res, size_t
     mn->query_running = false;
     if (mn->cancelled)
         return;
+    /* Not knowing the holder is no reason to stop; a lost server is. */
+    if (status < 0 && e && query_exit_code(e) != EXIT_SOFTWARE) {
+        db_failed(mn, query_exit_code(e),
+                  mn->phase == PH_LOCK ? "cannot take Prisma Migrate's advisory lock"
+                  : mn->phase == PH_READ || mn->phase == PH_STATE
+                      ? "cannot read _prisma_migrations"
+                      : "cannot write _prisma_migrations",
+                  e);
+        return;
+    }
     mn->bq.holder[0] = '\0';
     const PGresult *r = status == 0 && n > NSET ? res[NSET] : NULL;
     size_t o = 0;
@@ -650,11 +661,20 @@ static void on_logs(struct pgconn *c, int status, PGresult *const *res, size_t n
         close_conn(mn);
         return;
     }
-    finish(mn, EXIT_MIGRATIONS,
-           "migration '%s' failed: %s (Prisma error P3018, database error code %s): later "
-           "migrations were not applied; fix the database by hand, then run 'npx prisma "
-           "migrate resolve --rolled-back %s' and deploy again",
-           name, mn->failure_line, mn->failure_code[0] ? mn->failure_code : "none", name);
+    if (mn->failure_committed)
+        finish(mn, EXIT_MIGRATIONS,
+               "migration '%s' failed: %s (Prisma error P3018, database error code %s): the "
+               "part of its script before its own COMMIT stays applied and later migrations "
+               "were not applied; undo that part by hand, then run 'npx prisma migrate "
+               "resolve --rolled-back %s' and deploy again",
+               name, mn->failure_line, mn->failure_code[0] ? mn->failure_code : "none", name);
+    else
+        finish(mn, EXIT_MIGRATIONS,
+               "migration '%s' failed: %s (Prisma error P3018, database error code %s): "
+               "PostgreSQL rolled its whole script back, so nothing of it is applied, and later "
+               "migrations were not applied; fix what made it fail, then run 'npx prisma "
+               "migrate resolve --rolled-back %s' and deploy again",
+               name, mn->failure_line, mn->failure_code[0] ? mn->failure_code : "none", name);
 }
 
 static void record_failure(struct migrate_native *mn)
@@ -689,9 +709,19 @@ static void describe_failure(struct migrate_native *mn, PGresult *const *res, si
                              const struct pgconn_error *e)
 {
     const PGresult *bad = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (PQresultStatus(res[i]) == PGRES_FATAL_ERROR)
+    /* The results come one per statement, up to the failing one: a COMMIT (or END, or
+     * PREPARE TRANSACTION) among them made what came before it permanent. Without one, the
+     * whole script ran in one transaction that PostgreSQL rolled back. */
+    mn->failure_committed = false;
+    for (size_t i = 0; i < n; i++) {
+        if (PQresultStatus(res[i]) == PGRES_FATAL_ERROR) {
             bad = res[i];
+            break;
+        }
+        const char *tag = PQcmdStatus(res[i]);
+        if (tag && (!strncmp(tag, "COMMIT", 6) || !strncmp(tag, "PREPARE TRANSACTION", 19)))
+            mn->failure_committed = true;
+    }
     const char *name = current_name(mn);
     const char *code = bad ? PQresultErrorField(bad, PG_DIAG_SQLSTATE) : NULL;
     const char *sev = bad ? PQresultErrorField(bad, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;

@@ -56,6 +56,7 @@ struct migst {
     struct migrations_report rep;
     bool have_rep;
     struct migrations_judgement j;
+    size_t checked_napply; /* what the check found to apply (or being applied elsewhere) */
 
     /* prisma engine */
     char *argv[6];
@@ -75,7 +76,8 @@ static void close_conn(struct migst *m)
 }
 
 /* A one-line reason from the judgement: the failing issues (or the warnings), joined. When
- * they do not fit, each is logged on its own line first and the reason points at them. */
+ * they do not fit, all but the first are logged on their own lines first and the reason (which
+ * its caller logs) is the first one, pointing at them: each is said once. */
 static void compose(const struct migrations_judgement *j, bool fails, char *out, size_t len)
 {
     size_t o = 0, n = 0, total = 0;
@@ -87,7 +89,7 @@ static void compose(const struct migrations_judgement *j, bool fails, char *out,
     for (size_t i = 0; i < j->nissues; i++) {
         if (j->issues[i].fail != fails)
             continue;
-        if (!fits) {
+        if (!fits && n > 0) {
             if (fails)
                 log_error(NAME, "%s", j->issues[i].text);
             else
@@ -171,6 +173,9 @@ static void conclude_check(struct migst *m)
 {
     struct step_run *r = m->r;
     char reason[sizeof r->reason];
+    /* `devinit check` answers "does something need doing?", whatever the start-up policy. */
+    r->needs_action = m->j.needs_action;
+    m->checked_napply = m->rep.nto_apply + m->rep.nin_flight;
     switch (m->j.verdict) {
     case MIGRATIONS_FAIL:
         close_conn(m);
@@ -424,10 +429,24 @@ static int plan(struct migrate_native *mn, const struct migrate_native_state *st
         compose(&m->j, true, message, len);
         return m->j.exit_code;
     }
-    if (!m->rep.nto_apply) {
-        snprintf(message, len, "nothing to apply: %s", m->j.summary);
+    /* A replica that waited for the lock finds another one's work done: say so, rather than
+     * contradict the "N migrations to apply" of its check. */
+    size_t before = m->checked_napply, now = m->rep.nto_apply;
+    if (!now) {
+        if (before)
+            snprintf(message, len,
+                     "nothing left to apply: another instance applied the %zu %s while this one "
+                     "waited for Prisma Migrate's advisory lock; %s",
+                     before, before == 1 ? "migration" : "migrations", m->j.summary);
+        else
+            snprintf(message, len, "nothing to apply: %s", m->j.summary);
         return 0;
     }
+    if (now < before)
+        log_info(NAME,
+                 "another instance applied %zu of the %zu migrations while this one waited for "
+                 "Prisma Migrate's advisory lock: %zu left to apply",
+                 before - now, before, now);
     *apply = m->rep.to_apply;
     *napply = m->rep.nto_apply;
     return 0;
