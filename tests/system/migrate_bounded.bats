@@ -35,8 +35,17 @@ hold_table() {
     HOLDER=$!
     local mode
     mode="$(sed -E 's/(^| )([a-z])/\U\2/g' <<<"$1")Lock"
-    wait_for test -n "$(holder_pid "$mode")"
+    wait_for holds "$mode"
     PID=$(holder_pid "$mode")
+}
+
+# holds MODE: another session holds MODE on _prisma_migrations (for wait_for: re-asked each time).
+holds() {
+    [ -n "$(holder_pid "$1")" ]
+}
+
+advisory_held() {
+    [ -n "$(advisory_pid)" ]
 }
 
 advisory_pid() {
@@ -99,7 +108,7 @@ advisory_pid() {
     [[ "$output" == *"waiting for the lock on _prisma_migrations held by pid $PID"* ]]
     kill -KILL "$HOLDER"
     sql -c "SELECT pg_terminate_backend($PID)" >/dev/null
-    wait_for test -z "$(holder_pid ExclusiveLock)"
+    wait_for eval '! holds ExclusiveLock'
     [ "$(sql -c "SELECT count(*) FROM _prisma_migrations")" -eq 0 ]
     [ -z "$(sql -c "SELECT to_regclass('public.a')")" ]
     # Nothing was left half done: the next deploy applies it.
@@ -113,7 +122,7 @@ advisory_pid() {
     PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
         -c 'SELECT pg_sleep(60)' >/dev/null 2>&1 &
     HOLDER=$!
-    wait_for test -n "$(advisory_pid)"
+    wait_for advisory_held
     PID=$(advisory_pid)
     DEVINIT_MIGRATE_MODE=deploy DEVINIT_MIGRATE_LOCK_TIMEOUT=2500ms run timeout 30 "$DEVINIT" --only=migrate -- true
     echo "$output"
