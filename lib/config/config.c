@@ -85,6 +85,9 @@ static const struct key keys[] = {
     {"migrate", "failed", T_ENUM, F(migrate.failed), policies, "fail", "warn or fail"},
     {"migrate", "lock_timeout", T_DURATION, F(migrate.lock_timeout_ms), NULL, "10s",
      "how long a deploy waits for Prisma's advisory lock"},
+    {"migrate", "timeout", T_DURATION, F(migrate.timeout_ms), NULL, "30s",
+     "deadline of each query on _prisma_migrations, lock waits included, before exit 69 (not "
+     "of the migration scripts)"},
     {"migrate", "dir", T_STRING, F(migrate.dir), NULL, "", "migrations folder"},
 };
 

@@ -69,7 +69,8 @@ struct config {
         enum deploy_engine deploy_with;
         enum policy pending, edited, missing_locally, failed;
         uint64_t lock_timeout_ms;
-        char *dir; /* "" = migrations/ next to the schema */
+        uint64_t timeout_ms; /* each query on _prisma_migrations; 0 = no bound */
+        char *dir;           /* "" = migrations/ next to the schema */
     } migrate;
 
     /* Not keys: set from the command line only. */

@@ -17,6 +17,12 @@
 #define NAME              "migrate"
 #define CANCEL_WAIT_MS    3000u /* a cancelled statement answers in milliseconds */
 #define CHECK_INTERVAL_MS 1000u
+/* A lock wait is cut into slices (lock_timeout), so that between two the holder can be named
+ * and the wait reported: the first after a second, then every five. */
+#define FIRST_SLICE_MS 1000u
+#define SLICE_MS       5000u
+/* The two SET LOCALs every bounded query starts with: their results come first. */
+#define NSET 2
 
 enum phase {
     PH_IDLE = 0, /* nothing running */
@@ -47,8 +53,19 @@ struct migrate_native {
     migrate_native_plan_fn plan;
     void *data;
 
+    /* the bounded query in flight (bq_send): its text for a retry after a lock slice */
+    uint64_t timeout_ms; /* [migrate] timeout; 0: no bound */
+    struct {
+        char *body;
+        pgconn_query_fn cb;
+        bool advisory;                 /* waits for Prisma's advisory lock, not the table */
+        uint64_t started_ms, limit_ms; /* limit 0: no bound */
+        unsigned slices;
+        char holder[300]; /* "pid 42 ('psql', idle in transaction)", or "" */
+    } bq;
+
     /* deploy */
-    uint64_t lock_timeout_ms, lock_started_ms;
+    uint64_t lock_timeout_ms;
     const struct migration_list *list;
     const char *dir, *shown;
     const size_t *apply; /* indices into list->items */
@@ -59,6 +76,7 @@ struct migrate_native {
     char failure[MIGRATE_NATIVE_LOGS_MAX + 1024]; /* the logs of a failed script */
     char failure_line[512];
     char failure_code[6];
+    bool failure_committed; /* the failed script had committed part of itself (its own COMMIT) */
     size_t napplied_now;
     char applied_now[400];
 };
@@ -160,6 +178,182 @@ static void db_failed(struct migrate_native *mn, int code, const char *what,
     finish(mn, code, "%s on '%s': %s", what, mn->where, e ? e->message : "unknown error");
 }
 
+/* --- bounded queries ------------------------------------------------------------------ */
+
+/* Every query of this module but the migration scripts runs under SET LOCAL lock_timeout and
+ * statement_timeout (its implicit transaction ends them): a lock held on _prisma_migrations
+ * (or Prisma's advisory lock) cannot make devinit wait without a bound or in silence. A lock
+ * wait is cut into slices; between two, the session holding the lock is looked up and the
+ * wait is reported; at the deadline the query ends with 69. A retry is safe: a statement
+ * that timed out changed nothing (its implicit transaction was rolled back). */
+
+static void bq_resend(struct migrate_native *mn);
+
+static uint64_t bq_left_ms(const struct migrate_native *mn)
+{
+    if (!mn->bq.limit_ms)
+        return UINT64_MAX;
+    uint64_t spent = clock_ms() - mn->bq.started_ms;
+    return spent >= mn->bq.limit_ms ? 0 : mn->bq.limit_ms - spent;
+}
+
+static const char *bq_what(const struct migrate_native *mn)
+{
+    return mn->bq.advisory ? "Prisma Migrate's advisory lock" : "the lock on _prisma_migrations";
+}
+
+/* "300 ms", "2.5 s", "30 s" */
+static void seconds(uint64_t ms, char *out, size_t len)
+{
+    if (ms < 1000)
+        snprintf(out, len, "%llu ms", (unsigned long long)ms);
+    else if (ms % 1000)
+        snprintf(out, len, "%llu.%llu s", (unsigned long long)(ms / 1000),
+                 (unsigned long long)(ms % 1000 / 100));
+    else
+        snprintf(out, len, "%llu s", (unsigned long long)(ms / 1000));
+}
+
+static void bq_timed_out(struct migrate_native *mn, bool lock);
+
+static void on_holder(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                      const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    if (mn->cancelled)
+        return;
+    /* Not knowing the holder is no reason to stop; a lost server is. */
+    if (status < 0 && e && query_exit_code(e) != EXIT_SOFTWARE) {
+        db_failed(mn, query_exit_code(e),
+                  mn->phase == PH_LOCK ? "cannot take Prisma Migrate's advisory lock"
+                  : mn->phase == PH_READ || mn->phase == PH_STATE
+                      ? "cannot read _prisma_migrations"
+                      : "cannot write _prisma_migrations",
+                  e);
+        return;
+    }
+    mn->bq.holder[0] = '\0';
+    const PGresult *r = status == 0 && n > NSET ? res[NSET] : NULL;
+    size_t o = 0;
+    for (int i = 0; r && i < PQntuples(r) && o < sizeof mn->bq.holder; i++) {
+        const char *app = PQgetvalue(r, i, 1), *state = PQgetvalue(r, i, 2);
+        int w = snprintf(mn->bq.holder + o, sizeof mn->bq.holder - o, "%spid %s%s%s%s%s%s%s",
+                         i ? ", " : "", PQgetvalue(r, i, 0), *app || *state ? " (" : "",
+                         *app ? "'" : "", app, *app ? "'" : "", *app && *state ? ", " : "", state);
+        if (w < 0)
+            break;
+        o += (size_t)w;
+        if ((*app || *state) && o + 1 < sizeof mn->bq.holder)
+            mn->bq.holder[o++] = ')', mn->bq.holder[o] = '\0';
+    }
+    if (!bq_left_ms(mn)) {
+        bq_timed_out(mn, mn->bq.holder[0] != '\0');
+        return;
+    }
+    char left[32] = "";
+    if (mn->bq.limit_ms)
+        seconds(bq_left_ms(mn), left, sizeof left);
+    log_info(NAME, "waiting for %s held by %s on '%s'%s%s%s", bq_what(mn),
+             mn->bq.holder[0] ? mn->bq.holder : "another session", mn->where,
+             left[0] ? ": giving up in " : "", left,
+             left[0] ? (mn->bq.advisory ? " ([migrate] lock_timeout)" : " ([migrate] timeout)")
+                     : "");
+    bq_resend(mn);
+}
+
+/* Who holds the lock the query waited for: its pid, application and state. */
+static void bq_find_holder(struct migrate_native *mn)
+{
+    char sql[2600];
+    char *table = quote(mn, mn->table, false);
+    if (!table) {
+        finish(mn, EXIT_OSERR, "out of memory");
+        return;
+    }
+    const char *filter = mn->bq.advisory
+                             ? "l.locktype = 'advisory' AND l.classid = 0 AND l.objsubid = 1 AND "
+                               "l.objid = "
+                             : "l.locktype = 'relation' AND l.mode <> 'AccessShareLock' AND "
+                               "l.relation = to_regclass(";
+    char key[1024];
+    if (mn->bq.advisory)
+        snprintf(key, sizeof key, "%d", MIGRATIONS_LOCK_KEY);
+    else
+        snprintf(key, sizeof key, "%s)", table);
+    snprintf(sql, sizeof sql,
+             "SET LOCAL lock_timeout = %u;SET LOCAL statement_timeout = %u;"
+             "SELECT l.pid, coalesce(a.application_name, ''), coalesce(a.state, '')"
+             " FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+             " WHERE %s%s AND l.pid <> pg_backend_pid() AND l.database ="
+             " (SELECT oid FROM pg_database WHERE datname = current_database())"
+             " ORDER BY l.granted DESC, l.mode = 'AccessExclusiveLock' DESC, l.pid LIMIT 3",
+             SLICE_MS, SLICE_MS, filter, key);
+    free(table);
+    if (query(mn, sql, 0, NULL, on_holder) < 0)
+        finish(mn, EXIT_SOFTWARE, "cannot query '%s'", mn->where);
+}
+
+static void on_bounded(struct pgconn *c, int status, PGresult *const *res, size_t n,
+                       const struct pgconn_error *e, void *data)
+{
+    struct migrate_native *mn = data;
+    mn->query_running = false;
+    if (status < 0 && e && !mn->cancelled) {
+        if (!strcmp(e->sqlstate, "55P03")) {
+            mn->bq.slices++;
+            bq_find_holder(mn);
+            return;
+        }
+        /* statement_timeout: the deadline. Whether a lock was the cause, pg_locks says. */
+        if (!strcmp(e->sqlstate, "57014") && mn->bq.limit_ms && !bq_left_ms(mn)) {
+            bq_find_holder(mn);
+            return;
+        }
+    }
+    mn->bq.cb(c, status, n > NSET ? res + NSET : res, n > NSET ? n - NSET : 0, e, data);
+}
+
+static void bq_resend(struct migrate_native *mn)
+{
+    uint64_t left = bq_left_ms(mn);
+    uint64_t slice = mn->bq.slices ? SLICE_MS : FIRST_SLICE_MS;
+    uint64_t lock = left < slice ? left : slice;
+    uint64_t stmt = mn->bq.limit_ms ? (left > INT_MAX ? INT_MAX : left) : 0;
+    size_t len = strlen(mn->bq.body) + 128;
+    char *sql = malloc(len);
+    if (!sql) {
+        finish(mn, EXIT_OSERR, "out of memory");
+        return;
+    }
+    snprintf(sql, len, "SET LOCAL lock_timeout = %llu;SET LOCAL statement_timeout = %llu;%s",
+             (unsigned long long)(lock ? lock : 1), (unsigned long long)stmt, mn->bq.body);
+    int rc = query(mn, sql, 0, NULL, on_bounded);
+    free(sql);
+    if (rc < 0)
+        finish(mn, EXIT_SOFTWARE, "cannot query '%s'", mn->where);
+}
+
+/* Sends body (one or more statements, no parameters) bounded by limit_ms (0: no bound, but
+ * still reported while it waits for a lock); cb gets the body's own results. */
+static void bq_send(struct migrate_native *mn, const char *body, uint64_t limit_ms, bool advisory,
+                    pgconn_query_fn cb)
+{
+    free(mn->bq.body);
+    mn->bq.body = strdup(body);
+    if (!mn->bq.body) {
+        finish(mn, EXIT_OSERR, "out of memory");
+        return;
+    }
+    mn->bq.cb = cb;
+    mn->bq.advisory = advisory;
+    mn->bq.started_ms = clock_ms();
+    mn->bq.limit_ms = limit_ms;
+    mn->bq.slices = 0;
+    mn->bq.holder[0] = '\0';
+    bq_resend(mn);
+}
+
 /* --- reading the state ----------------------------------------------------------------- */
 
 /* One round trip: the schema, the lock, the other tables, then the rows. Without a table
@@ -188,7 +382,10 @@ static int send_state_query(struct migrate_native *mn)
              " FROM %s ORDER BY started_at",
              lit, MIGRATIONS_LOCK_KEY, lit, MIGRATE_NATIVE_LOGS_MAX, mn->table);
     free(lit);
-    return query(mn, sql, 0, NULL, on_state);
+    if (!mn->pc)
+        return -ENOTCONN;
+    bq_send(mn, sql, mn->timeout_ms, false, on_state);
+    return 0;
 }
 
 static int parse_state(struct migrate_native *mn, PGresult *const *res, size_t n)
@@ -331,6 +528,41 @@ static const char *current_name(const struct migrate_native *mn)
     return mn->list->items[mn->current].name;
 }
 
+/* The deadline of a bounded query: 69, naming what it waited for and who held it. */
+static void bq_timed_out(struct migrate_native *mn, bool lock)
+{
+    char spent[32];
+    seconds(mn->bq.limit_ms, spent, sizeof spent);
+    const char *holder = mn->bq.holder[0] ? mn->bq.holder : "another session";
+    /* A script that succeeded but whose row could not be marked: say what is true. */
+    char after[600] = "";
+    if (mn->phase == PH_FINISH)
+        snprintf(after, sizeof after,
+                 "; migration '%s' was applied but its row still says unfinished: run 'npx "
+                 "prisma migrate resolve --applied %s'",
+                 current_name(mn), current_name(mn));
+    else if (mn->phase == PH_LOGS)
+        snprintf(after, sizeof after,
+                 "; migration '%s' failed (%s) and its row says so without the error",
+                 current_name(mn), mn->failure_line);
+    if (mn->bq.advisory)
+        finish(mn, EXIT_UNAVAILABLE,
+               "timed out after %s waiting for Prisma Migrate's advisory lock (%d) on '%s', "
+               "held by %s (Prisma error P1002): another migrate deploy is running; wait for "
+               "it or raise [migrate] lock_timeout",
+               spent, MIGRATIONS_LOCK_KEY, mn->where, holder);
+    else if (lock)
+        finish(mn, EXIT_UNAVAILABLE,
+               "timed out after %s waiting for the lock on _prisma_migrations on '%s', held by "
+               "%s: end that session's transaction or raise [migrate] timeout%s",
+               spent, mn->where, holder, after);
+    else
+        finish(mn, EXIT_UNAVAILABLE,
+               "timed out after %s: '%s' did not answer a query on _prisma_migrations within "
+               "[migrate] timeout%s",
+               spent, mn->where, after);
+}
+
 static void on_locked(struct pgconn *c, int status, PGresult *const *res, size_t n,
                       const struct pgconn_error *e, void *data)
 {
@@ -339,19 +571,11 @@ static void on_locked(struct pgconn *c, int status, PGresult *const *res, size_t
     if (mn->cancelled)
         return;
     if (status < 0) {
-        if (!strcmp(e->sqlstate, "55P03")) {
-            finish(mn, EXIT_UNAVAILABLE,
-                   "timed out after %llu ms waiting for Prisma Migrate's advisory lock on '%s' "
-                   "(Prisma error P1002): another migrate deploy holds it; wait for it or "
-                   "raise [migrate] lock_timeout",
-                   (unsigned long long)mn->lock_timeout_ms, mn->where);
-            return;
-        }
         db_failed(mn, query_exit_code(e), "cannot take Prisma Migrate's advisory lock", e);
         return;
     }
     log_debug(NAME, "advisory lock %d taken after %llu ms", MIGRATIONS_LOCK_KEY,
-              (unsigned long long)(clock_ms() - mn->lock_started_ms));
+              (unsigned long long)(clock_ms() - mn->bq.started_ms));
     /* The state again, since another replica may have deployed meanwhile. */
     mn->phase = PH_STATE;
     if (send_state_query(mn) < 0)
@@ -397,8 +621,7 @@ static void create_table(struct migrate_native *mn)
              schema ? "" : ";\n");
     free(id);
     mn->phase = PH_CREATE;
-    if (query(mn, sql, 0, NULL, on_created) < 0)
-        finish(mn, EXIT_SOFTWARE, "cannot create _prisma_migrations on '%s'", mn->where);
+    bq_send(mn, sql, mn->timeout_ms, false, on_created);
 }
 
 static void on_finished(struct pgconn *c, int status, PGresult *const *res, size_t n,
@@ -438,22 +661,38 @@ static void on_logs(struct pgconn *c, int status, PGresult *const *res, size_t n
         close_conn(mn);
         return;
     }
-    finish(mn, EXIT_MIGRATIONS,
-           "migration '%s' failed: %s (Prisma error P3018, database error code %s): later "
-           "migrations were not applied; fix the database by hand, then run 'npx prisma "
-           "migrate resolve --rolled-back %s' and deploy again",
-           name, mn->failure_line, mn->failure_code[0] ? mn->failure_code : "none", name);
+    if (mn->failure_committed)
+        finish(mn, EXIT_MIGRATIONS,
+               "migration '%s' failed: %s (Prisma error P3018, database error code %s): the "
+               "part of its script before its own COMMIT stays applied and later migrations "
+               "were not applied; undo that part by hand, then run 'npx prisma migrate "
+               "resolve --rolled-back %s' and deploy again",
+               name, mn->failure_line, mn->failure_code[0] ? mn->failure_code : "none", name);
+    else
+        finish(mn, EXIT_MIGRATIONS,
+               "migration '%s' failed: %s (Prisma error P3018, database error code %s): "
+               "PostgreSQL rolled its whole script back, so nothing of it is applied, and later "
+               "migrations were not applied; fix what made it fail, then run 'npx prisma "
+               "migrate resolve --rolled-back %s' and deploy again",
+               name, mn->failure_line, mn->failure_code[0] ? mn->failure_code : "none", name);
 }
 
 static void record_failure(struct migrate_native *mn)
 {
-    const char *params[] = {mn->failure, mn->row_id};
-    char sql[512];
-    snprintf(sql, sizeof sql, "UPDATE %s SET logs = $1 WHERE id = $2", mn->table);
-    mn->phase = PH_LOGS;
-    if (query(mn, sql, 2, params, on_logs) < 0)
+    char *logs = quote(mn, mn->failure, false);
+    size_t len = (logs ? strlen(logs) : 0) + 512;
+    char *sql = logs ? malloc(len) : NULL;
+    if (!sql) {
+        free(logs);
         finish(mn, EXIT_MIGRATIONS, "migration '%s' failed: %s (Prisma error P3018)",
                current_name(mn), mn->failure_line);
+        return;
+    }
+    snprintf(sql, len, "UPDATE %s SET logs = %s WHERE id = '%s'", mn->table, logs, mn->row_id);
+    free(logs);
+    mn->phase = PH_LOGS;
+    bq_send(mn, sql, mn->timeout_ms, false, on_logs);
+    free(sql);
 }
 
 static void on_rolled_back(struct pgconn *c, int status, PGresult *const *res, size_t n,
@@ -470,9 +709,19 @@ static void describe_failure(struct migrate_native *mn, PGresult *const *res, si
                              const struct pgconn_error *e)
 {
     const PGresult *bad = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (PQresultStatus(res[i]) == PGRES_FATAL_ERROR)
+    /* The results come one per statement, up to the failing one: a COMMIT (or END, or
+     * PREPARE TRANSACTION) among them made what came before it permanent. Without one, the
+     * whole script ran in one transaction that PostgreSQL rolled back. */
+    mn->failure_committed = false;
+    for (size_t i = 0; i < n; i++) {
+        if (PQresultStatus(res[i]) == PGRES_FATAL_ERROR) {
             bad = res[i];
+            break;
+        }
+        const char *tag = PQcmdStatus(res[i]);
+        if (tag && (!strncmp(tag, "COMMIT", 6) || !strncmp(tag, "PREPARE TRANSACTION", 19)))
+            mn->failure_committed = true;
+    }
     const char *name = current_name(mn);
     const char *code = bad ? PQresultErrorField(bad, PG_DIAG_SQLSTATE) : NULL;
     const char *sev = bad ? PQresultErrorField(bad, PG_DIAG_SEVERITY_NONLOCALIZED) : NULL;
@@ -513,16 +762,15 @@ static void on_script(struct pgconn *c, int status, PGresult *const *res, size_t
     struct migrate_native *mn = data;
     mn->query_running = false;
     if (status == 0) {
-        /* record_successful_step + record_migration_finished, in one statement. */
-        const char *params[] = {mn->row_id};
+        /* record_successful_step + record_migration_finished, in one statement. The id is
+         * ours (hex and dashes): no quoting needed. */
         char sql[512];
         snprintf(sql, sizeof sql,
                  "UPDATE %s SET applied_steps_count = applied_steps_count + 1,"
-                 " finished_at = now() WHERE id = $1",
-                 mn->table);
+                 " finished_at = now() WHERE id = '%s'",
+                 mn->table, mn->row_id);
         mn->phase = PH_FINISH;
-        if (query(mn, sql, 1, params, on_finished) < 0 && !mn->cancelled)
-            finish(mn, EXIT_SOFTWARE, "cannot record the success of '%s'", current_name(mn));
+        bq_send(mn, sql, mn->timeout_ms, false, on_finished);
         return;
     }
     describe_failure(mn, res, n, e);
@@ -567,11 +815,10 @@ static void on_inserted(struct pgconn *c, int status, PGresult *const *res, size
     if (mn->cancelled) {
         /* Stopped between the row and its script: nothing ran, so no row at all is the
          * truth (the migration stays pending). */
-        const char *params[] = {mn->row_id};
         char sql[512];
-        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = $1", mn->table);
+        snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id = '%s'", mn->table, mn->row_id);
         mn->phase = PH_DELETE;
-        if (query(mn, sql, 1, params, on_deleted) < 0)
+        if (query(mn, sql, 0, NULL, on_deleted) < 0)
             close_conn(mn);
         return;
     }
@@ -621,15 +868,22 @@ static void apply_next(struct migrate_native *mn)
     }
     /* record_migration_started(). Our own statements name the schema: a script may have
      * changed search_path. */
-    const char *params[] = {mn->row_id, mig->checksum, mig->name};
-    char sql[512];
-    snprintf(sql, sizeof sql,
-             "INSERT INTO %s (id, checksum, started_at, migration_name)"
-             " VALUES ($1, $2, now(), $3)",
-             mn->table);
+    char *name = quote(mn, mig->name, false), *sum = quote(mn, mig->checksum, false);
+    char sql[2048];
+    if (name && sum)
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO %s (id, checksum, started_at, migration_name)"
+                 " VALUES ('%s', %s, now(), %s)",
+                 mn->table, mn->row_id, sum, name);
+    free(name);
+    free(sum);
+    if (!name || !sum) {
+        finish(mn, EXIT_OSERR, "cannot record '%s' in _prisma_migrations: out of memory",
+               mig->name);
+        return;
+    }
     mn->phase = PH_INSERT;
-    if (query(mn, sql, 3, params, on_inserted) < 0)
-        finish(mn, EXIT_SOFTWARE, "cannot record '%s' in _prisma_migrations", mig->name);
+    bq_send(mn, sql, mn->timeout_ms, false, on_inserted);
 }
 
 void migrate_native_deploy(struct migrate_native *mn, uint64_t lock_timeout_ms,
@@ -658,16 +912,11 @@ void migrate_native_deploy(struct migrate_native *mn, uint64_t lock_timeout_ms,
     if (PQserverVersion(pgconn_pq(mn->pc)) >= 140000)
         snprintf(interval, sizeof interval, "SET client_connection_check_interval = %u;",
                  CHECK_INTERVAL_MS);
-    uint64_t timeout = lock_timeout_ms > INT_MAX ? INT_MAX : lock_timeout_ms;
-    snprintf(sql, sizeof sql,
-             "SET search_path = %s;%sSET lock_timeout = %llu;"
-             "SELECT pg_advisory_lock(%d);SET lock_timeout = DEFAULT",
-             id, interval, (unsigned long long)timeout, MIGRATIONS_LOCK_KEY);
+    snprintf(sql, sizeof sql, "SET search_path = %s;%sSELECT pg_advisory_lock(%d)", id, interval,
+             MIGRATIONS_LOCK_KEY);
     free(id);
-    mn->lock_started_ms = clock_ms();
     log_debug(NAME, "waiting for advisory lock %d on '%s'", MIGRATIONS_LOCK_KEY, mn->where);
-    if (query(mn, sql, 0, NULL, on_locked) < 0)
-        finish(mn, EXIT_SOFTWARE, "cannot ask '%s' for the advisory lock", mn->where);
+    bq_send(mn, sql, lock_timeout_ms, true, on_locked);
 }
 
 void migrate_native_cancel(struct migrate_native *mn)
@@ -691,6 +940,11 @@ void migrate_native_cancel(struct migrate_native *mn)
     close_conn(mn);
 }
 
+void migrate_native_set_timeout(struct migrate_native *mn, uint64_t timeout_ms)
+{
+    mn->timeout_ms = timeout_ms;
+}
+
 bool migrate_native_connected(const struct migrate_native *mn)
 {
     return mn->pc != NULL;
@@ -710,5 +964,6 @@ void migrate_native_close(struct migrate_native *mn)
     free_rows(mn);
     free(mn->script_owned);
     free(mn->table);
+    free(mn->bq.body);
     free(mn);
 }

@@ -64,6 +64,12 @@ typedef int (*migrate_native_plan_fn)(struct migrate_native *mn,
 struct migrate_native *migrate_native_open(struct pgconn *pc, const struct dburl *u,
                                            const char *where);
 
+/* Bounds each query on _prisma_migrations (the reads and the rows' writes, not the migration
+ * scripts) to timeout_ms, lock waits included (0: no bound). A wait for a lock is reported
+ * every few seconds, naming the session that holds it; the deadline ends the read or the
+ * deploy with EXIT_UNAVAILABLE. */
+void migrate_native_set_timeout(struct migrate_native *mn, uint64_t timeout_ms);
+
 /* Reads the state; done runs once from the loop. 0, or -errno when the query could not be
  * sent (done does not run then). */
 int migrate_native_read(struct migrate_native *mn, migrate_native_fn done, void *data);

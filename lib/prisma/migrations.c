@@ -665,10 +665,13 @@ void migrations_judge(const struct migrations_report *rep, const struct migratio
     if (rep->nfailed) {
         migrations_name_list(rep->failed, rep->nfailed, LIST_MAX, names, sizeof names);
         bool blocks = deploy && (napply || !rep->has_table);
+        /* A script without its own COMMIT ran in one implicit transaction, which PostgreSQL
+         * rolled back whole: usually there is nothing to repair by hand. */
         add_issue(j, blocks || failed == POLICY_FAIL,
-                  "%zu failed %s in the database: %s%s: fix the database by hand, then run "
-                  "'npx prisma migrate resolve --rolled-back %s' (or --applied if you "
-                  "completed it)%s",
+                  "%zu failed %s in the database: %s%s: if its migration.sql has its own COMMIT, "
+                  "undo by hand what it committed (otherwise PostgreSQL rolled it back whole and "
+                  "nothing of it is applied), then run 'npx prisma migrate resolve --rolled-back "
+                  "%s' (or --applied if you completed it)%s",
                   rep->nfailed, plural(rep->nfailed, "migration", "migrations"), names,
                   blocks ? " (Prisma error P3009: deploy applies nothing)" : "", rep->failed[0],
                   rep->nfailed > 1 ? " for each" : "");
@@ -710,28 +713,36 @@ void migrations_judge(const struct migrations_report *rep, const struct migratio
             }
         }
     } else if (napply) {
-        const char *const *arr = rep->pending;
-        size_t n = rep->npending;
+        /* Deploy is advised only where it would succeed: not when it would refuse. */
+        bool p3005 = !rep->has_table && rep->other_tables > 0;
+        char remedy[400] = "";
+        if (p3005)
+            snprintf(remedy, sizeof remedy,
+                     "but schema '%s' has %ld %s and no _prisma_migrations table, so deploy "
+                     "would refuse (Prisma error P3005): baseline it first with 'npx prisma "
+                     "migrate resolve --applied NAME' for each migration already in the "
+                     "database",
+                     schema, rep->other_tables,
+                     plural((size_t)rep->other_tables, "table", "tables"));
+        else if (rep->nfailed)
+            snprintf(remedy, sizeof remedy,
+                     "deploy applies nothing until the failed %s resolved (Prisma error "
+                     "P3009)",
+                     plural(rep->nfailed, "migration is", "migrations are"));
         if (rep->npending) {
-            migrations_name_list(arr, n, LIST_MAX, names, sizeof names);
-            add_issue(j, pending == POLICY_FAIL,
-                      "%zu %s not applied: %s: run 'npx prisma migrate deploy' (or set "
-                      "[migrate] mode = deploy)%s",
-                      n, plural(n, "migration", "migrations"), names,
-                      !rep->has_table && rep->other_tables > 0
-                          ? "; the schema is not empty and has no _prisma_migrations table, "
-                            "so deploy would refuse (P3005): baseline it with 'npx prisma "
-                            "migrate resolve --applied NAME'"
-                          : "");
+            migrations_name_list(rep->pending, rep->npending, LIST_MAX, names, sizeof names);
+            add_issue(j, pending == POLICY_FAIL, "%zu %s not applied: %s: %s", rep->npending,
+                      plural(rep->npending, "migration", "migrations"), names,
+                      p3005 || rep->nfailed
+                          ? remedy
+                          : "run 'npx prisma migrate deploy' (or set [migrate] mode = deploy)");
         }
         if (rep->nrolled_back) {
             migrations_name_list(rep->rolled_back, rep->nrolled_back, LIST_MAX, names,
                                  sizeof names);
-            add_issue(j, pending == POLICY_FAIL,
-                      "%zu rolled-back %s not applied again: %s: run 'npx prisma migrate "
-                      "deploy' to re-apply",
+            add_issue(j, pending == POLICY_FAIL, "%zu rolled-back %s not applied again: %s: %s",
                       rep->nrolled_back, plural(rep->nrolled_back, "migration", "migrations"),
-                      names);
+                      names, rep->nfailed ? remedy : "run 'npx prisma migrate deploy' to re-apply");
         }
     }
 
@@ -783,6 +794,17 @@ void migrations_judge(const struct migrations_report *rep, const struct migratio
                   "timestamp each): %s: Prisma may order them differently than devinit",
                   rep->nbad_names, plural(rep->nbad_names, "name is", "names are"), names);
     }
+
+    /* What `prisma migrate status` exits 1 for (pending, failed, no table in a schema that
+     * has tables), what deploy would refuse, and an edit. */
+    bool refuses = rep->lock_mismatch || (!rep->has_table && nlocal && rep->other_tables > 0);
+    for (size_t k = 0; k < rep->nto_apply; k++) {
+        const struct migration_local *m = &list->items[rep->to_apply[k]];
+        if (m->script_errno || (m->name_issues & MIGRATION_NAME_NOT_UTF8))
+            refuses = true;
+    }
+    j->needs_action =
+        napply || rep->nin_flight || rep->nfailed || rep->nedited || rep->nunreadable || refuses;
 
     bool any_fail = false, any_warn = false;
     for (size_t i = 0; i < j->nissues; i++) {

@@ -196,6 +196,10 @@ struct migrations_judgement {
         char text[512]; /* one line: what, which migrations, the Prisma command that fixes it */
     } issues[MIGRATIONS_MAX_ISSUES];
     char summary[512]; /* one line for an OK or WOULD_RUN verdict */
+    /* Something needs doing, whatever the policies: deploy would apply something (pending,
+     * rolled back, or being applied elsewhere right now) or refuse (P3005, P3009, P3015,
+     * P3019), or a migration was edited or failed. `devinit check` then exits 1 at least. */
+    bool needs_action;
 };
 
 /* Applies the policies of m (mode, pending, edited, missing_locally, failed) to a report.

@@ -57,6 +57,7 @@ struct migst {
     struct migrations_report rep;
     bool have_rep;
     struct migrations_judgement j;
+    size_t checked_napply; /* what the check found to apply (or being applied elsewhere) */
 
     /* prisma engine */
     char *argv[6];
@@ -76,7 +77,8 @@ static void close_conn(struct migst *m)
 }
 
 /* A one-line reason from the judgement: the failing issues (or the warnings), joined. When
- * they do not fit, each is logged on its own line first and the reason points at them. */
+ * they do not fit, all but the first are logged on their own lines first and the reason (which
+ * its caller logs) is the first one, pointing at them: each is said once. */
 static void compose(const struct migrations_judgement *j, bool fails, char *out, size_t len)
 {
     size_t o = 0, n = 0, total = 0;
@@ -88,7 +90,7 @@ static void compose(const struct migrations_judgement *j, bool fails, char *out,
     for (size_t i = 0; i < j->nissues; i++) {
         if (j->issues[i].fail != fails)
             continue;
-        if (!fits) {
+        if (!fits && n > 0) {
             if (fails)
                 log_error(NAME, "%s", j->issues[i].text);
             else
@@ -177,6 +179,9 @@ static void conclude_check(struct migst *m)
 {
     struct step_run *r = m->r;
     char reason[sizeof r->reason];
+    /* `devinit check` answers "does something need doing?", whatever the start-up policy. */
+    r->needs_action = m->j.needs_action;
+    m->checked_napply = m->rep.nto_apply + m->rep.nin_flight;
     switch (m->j.verdict) {
     case MIGRATIONS_FAIL:
         close_conn(m);
@@ -246,6 +251,7 @@ static void proceed(struct migst *m)
         step_checked(m->r, STEP_ERROR, EXIT_OSERR, "out of memory");
         return;
     }
+    migrate_native_set_timeout(m->db, m->r->cfg->migrate.timeout_ms);
     if (migrate_native_read(m->db, on_state_read, m) < 0) {
         close_conn(m);
         step_checked(m->r, STEP_ERROR, EXIT_SOFTWARE, "cannot query '%s'", m->where);
@@ -441,10 +447,24 @@ static int plan(struct migrate_native *mn, const struct migrate_native_state *st
         compose(&m->j, true, message, len);
         return m->j.exit_code;
     }
-    if (!m->rep.nto_apply) {
-        snprintf(message, len, "nothing to apply: %s", m->j.summary);
+    /* A replica that waited for the lock finds another one's work done: say so, rather than
+     * contradict the "N migrations to apply" of its check. */
+    size_t before = m->checked_napply, now = m->rep.nto_apply;
+    if (!now) {
+        if (before)
+            snprintf(message, len,
+                     "nothing left to apply: another instance applied the %zu %s while this one "
+                     "waited for Prisma Migrate's advisory lock; %s",
+                     before, before == 1 ? "migration" : "migrations", m->j.summary);
+        else
+            snprintf(message, len, "nothing to apply: %s", m->j.summary);
         return 0;
     }
+    if (now < before)
+        log_info(NAME,
+                 "another instance applied %zu of the %zu migrations while this one waited for "
+                 "Prisma Migrate's advisory lock: %zu left to apply",
+                 before - now, before, now);
     *apply = m->rep.to_apply;
     *napply = m->rep.nto_apply;
     return 0;
@@ -497,13 +517,42 @@ static void json_names(struct jsonw *w, const char *key, const char *const *a, s
     jsonw_array_end(w);
 }
 
+/* "pending" is what `migrate deploy` would apply, as Prisma's status counts it: migrations
+ * with no row, those whose rows are all rolled back (deploy re-applies them; they are in
+ * "rolled_back" too), and those whose row another deploy is writing right now (in_progress):
+ * until it finishes they are not applied. In folder order. */
+static void json_pending(struct jsonw *w, const struct migst *m, const struct migrations_report *p)
+{
+    jsonw_key(w, "pending");
+    jsonw_array_begin(w);
+    bool *mark = p && m->list.count ? calloc(m->list.count, sizeof *mark) : NULL;
+    if (mark) {
+        for (size_t k = 0; k < p->nto_apply; k++)
+            mark[p->to_apply[k]] = true;
+        for (size_t k = 0; k < p->nin_flight; k++) {
+            long i = migrations_list_find(&m->list, p->in_flight[k]);
+            if (i >= 0)
+                mark[i] = true;
+        }
+        for (size_t i = 0; i < m->list.count; i++)
+            if (mark[i])
+                jsonw_string(w, m->list.items[i].name);
+        free(mark);
+    } else if (p) {
+        /* no memory for the marks: at least the ones with no row */
+        for (size_t i = 0; i < p->npending; i++)
+            jsonw_string(w, p->pending[i]);
+    }
+    jsonw_array_end(w);
+}
+
 static void migrate_json(struct step_run *r, struct jsonw *w)
 {
     struct migst *m = r->priv;
     const struct migrations_report *p = m && m->have_rep ? &m->rep : NULL;
     static const char *const none[1];
     json_names(w, "applied", p ? p->applied : none, p ? p->napplied : 0, NULL, 0);
-    json_names(w, "pending", p ? p->pending : none, p ? p->npending : 0, NULL, 0);
+    json_pending(w, m, p);
     json_names(w, "failed", p ? p->failed : none, p ? p->nfailed : 0, NULL, 0);
     /* An applied migration whose migration.sql is gone (P3015) is an edit too. */
     json_names(w, "edited", p ? p->edited : none, p ? p->nedited : 0, p ? p->unreadable : none,

@@ -45,14 +45,15 @@ static void finish(struct pipeline *pl, int code)
     pl->done(pl, code, pl->data);
 }
 
-/* The exit code of a dry run: the first error's code, else 1 if anything would act. */
+/* The exit code of a dry run: the first error's code, else 1 if anything would act or
+ * needs doing. */
 static int dry_run_code(const struct pipeline *pl)
 {
     bool would = false;
     for (int i = 0; i < STEP_COUNT; i++) {
         if (pl->runs[i].status == STEP_ERROR)
             return pl->runs[i].exit_code;
-        if (pl->runs[i].status == STEP_WOULD_RUN)
+        if (pl->runs[i].status == STEP_WOULD_RUN || pl->runs[i].needs_action)
             would = true;
     }
     return would ? EXIT_WOULD_RUN : EXIT_READY;
@@ -355,7 +356,7 @@ void pipeline_print(const struct pipeline *pl)
         printf("%-9s %-10s %s\n", step_name(i), step_status_name(r->status), r->reason);
     }
     printf("%s\n", pl->exit_code == EXIT_READY       ? "ready"
-                   : pl->exit_code == EXIT_WOULD_RUN ? "not ready: some step would act"
+                   : pl->exit_code == EXIT_WOULD_RUN ? "not ready: something needs doing"
                                                      : "not ready");
 }
 

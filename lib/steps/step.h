@@ -56,8 +56,11 @@ struct step_run {
     void *priv;   /* the step's own state */
 
     enum step_status status;
-    bool acted;        /* act ran (successfully or not) */
-    int exit_code;     /* with STEP_ERROR: the documented code */
+    bool acted;    /* act ran (successfully or not) */
+    int exit_code; /* with STEP_ERROR: the documented code */
+    /* The check goes on (ok, warn) by its start-up policy, yet something needs doing (pending
+     * migrations under [migrate] mode = check): `devinit check` is not ready, exit 1. */
+    bool needs_action;
     char reason[1024]; /* one line, no password */
     uint64_t started_ms, elapsed_ms;
 

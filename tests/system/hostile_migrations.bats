@@ -50,7 +50,7 @@ PY
     t0=$(now_ms)
     run "$DEVINIT" check --only=wait,migrate
     t1=$(now_ms)
-    [ "$status" -eq 0 ]
+    [ "$status" -eq 1 ] # pending migrations: check is not ready
     [[ "$output" == *"10000 migrations not applied: '20240000000000_m0', "*" and 9995 more"* ]]
     t2=$(now_ms)
     run env DEVINIT_MIGRATE_MODE=deploy "$DEVINIT" -q --only=wait,migrate -- true
@@ -85,7 +85,7 @@ PY
     bad=$'20240102000000_caf\xe9'
     add_migration "$bad" 'CREATE TABLE latin1 (id int);'
     check_json_ok
-    [ "$STATUS" -eq 0 ]
+    [ "$STATUS" -eq 1 ] # pending migrations: check is not ready
     # The byte that is not UTF-8 became U+FFFD; the document is readable.
     [[ "$MIGRATE" == *'"pending": ["20240101000000_ok", "20240102000000_caf\ufffd"]'* ]]
     [[ "$(cat check.err)" == *"is not named in UTF-8, which _prisma_migrations cannot store: deploy would refuse it; rename the folder"* ]]
@@ -108,7 +108,7 @@ PY
     ln -s . "$M/20240198000000_dot"
     run timeout -s KILL 10 "$DEVINIT" check --only=wait,migrate
     echo "$output"
-    [ "$status" -eq 0 ]
+    [ "$status" -eq 1 ] # pending migrations: check is not ready
     [[ "$output" == *"2 migrations not applied: '20240101000000_ok', '20240102000000_loop'"* ]]
     [[ "$output" != *20240199000000_self* ]]
     [[ "$output" != *20240198000000_dot* ]]
@@ -132,7 +132,7 @@ PY
     mkdir "$M/20240102000000_dir/migration.sql"
     run timeout -s KILL 10 "$DEVINIT" check --only=wait,migrate
     echo "$output"
-    [ "$status" -eq 0 ]
+    [ "$status" -eq 1 ] # pending migrations: check is not ready
     [[ "$output" == *"2 migrations not applied"* ]]
     run timeout -s KILL 10 env DEVINIT_MIGRATE_MODE=deploy "$DEVINIT" --only=wait,migrate -- touch app-ran
     echo "$output"
@@ -164,7 +164,7 @@ PY
     }
     run as_nobody DATABASE_URL="$DATABASE_URL" "$DEVINIT" check --only=wait,migrate
     echo "$output"
-    [ "$status" -eq 0 ]
+    [ "$status" -eq 1 ] # pending migrations: check is not ready
     [[ "$output" == *"1 migration not applied: '20240102000000_b'"* ]]
     [[ "$output" == *"1 applied migration has no readable migration.sql in '$M': '20240101000000_a' (Permission denied) (Prisma error P3015): restore the file from version control or make it a readable file"* ]]
     run as_nobody DATABASE_URL="$DATABASE_URL" DEVINIT_MIGRATE_MODE=deploy "$DEVINIT" --only=wait,migrate -- touch app-ran
@@ -232,7 +232,7 @@ PY
     add_migration "$bad" 'CREATE TABLE esc (id int);'
     run "$DEVINIT" check --only=wait,migrate
     echo "$output"
-    [ "$status" -eq 0 ]
+    [ "$status" -eq 1 ] # pending migrations: check is not ready
     [[ "$output" == *"'20240101000000_a\x1b[31mred next'"* ]]
     [[ "$output" != *$'\e'* ]]
     # The newline in the name started no line of its own.

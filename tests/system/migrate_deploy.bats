@@ -132,8 +132,11 @@ hold_lock() {
     [[ "$logs" == *"Migration name: 20240102000000_bad"* ]]
     [[ "$logs" == *"Database error code: 42704"* ]]
     [[ "$logs" == *'type "nosuchtype" does not exist'* ]]
-    # One implicit transaction: the statement before the error is gone too.
+    # One implicit transaction: the statement before the error is gone too, and the message
+    # says so rather than send the user to repair the database by hand.
     [ -z "$(sql -c "SELECT to_regclass('public.half')")" ]
+    [[ "$output" == *"PostgreSQL rolled its whole script back, so nothing of it is applied"* ]]
+    [[ "$output" != *"by hand"* ]]
     [ -z "$(sql -c "SELECT to_regclass('public.c')")" ]
     # And the next deploy stops on it.
     run "$DEVINIT" --only=migrate -- true
@@ -148,6 +151,41 @@ hold_lock() {
     [ "$status" -eq 65 ]
     [ "$(rows)" = "20240101000000_tx f f 0 t" ]
     [[ "$(sql -c 'SELECT logs FROM _prisma_migrations')" == *"division by zero"* ]]
+}
+
+@test "a failing script that committed part of itself says that part stays applied" {
+    add_migration 20240101000000_tx "$(printf 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nSELECT 1/0;')"
+    run "$DEVINIT" --only=migrate -- true
+    echo "$output"
+    [ "$status" -eq 65 ]
+    [ -n "$(sql -c "SELECT to_regclass('public.a')")" ]
+    [[ "$output" == *"the part of its script before its own COMMIT stays applied"*"undo that part by hand"* ]]
+    [[ "$output" != *"rolled its whole script back"* ]]
+}
+
+@test "a replica that waited for the lock says another instance applied the migrations" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    hold_lock
+    DEVINIT_MIGRATE_LOCK_TIMEOUT=30s "$DEVINIT" --only=migrate -- touch started >devinit.log 2>&1 &
+    DEVPID=$!
+    wait_for grep -q "waiting for Prisma Migrate's advisory lock" devinit.log
+    # The other instance, holding the lock, applies it as Prisma does, then lets go.
+    create_table
+    sql -c 'CREATE TABLE a (id int)' >/dev/null
+    applied 20240101000000_init
+    kill -KILL "$HOLDER"
+    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
+    HOLDER=
+    s=0
+    wait "$DEVPID" || s=$?
+    DEVPID=
+    cat devinit.log
+    [ "$s" -eq 0 ]
+    [ -e started ]
+    grep -q "1 migration to apply: '20240101000000_init'" devinit.log
+    grep -q "nothing left to apply: another instance applied the 1 migration while this one waited for Prisma Migrate's advisory lock; 1 migration applied, database up to date" devinit.log
+    run ! grep -q "nothing to apply" devinit.log
+    [ "$(sql -c "SELECT count(*) FROM _prisma_migrations")" -eq 1 ]
 }
 
 @test "a schema that has tables but no _prisma_migrations is refused (P3005)" {
@@ -192,7 +230,7 @@ hold_lock() {
 20240102000000_next t f 1 f" ]
     # One of them applied both; the other found, under the lock, nothing left to do.
     [ "$(cat one.log two.log | grep -c "applied 2 migrations")" -eq 1 ]
-    [ "$(cat one.log two.log | grep -c "nothing to apply")" -eq 1 ]
+    [ "$(cat one.log two.log | grep -c "nothing left to apply: another instance applied the 2 migrations while this one waited")" -eq 1 ]
 }
 
 @test "a lock held elsewhere past lock_timeout exits 69 with P1002" {

@@ -34,14 +34,17 @@ lock_held() {
     create_table
     applied 20240101000000_init
     check_json
-    [ "$STATUS" -eq 0 ]
+    # The step goes on with a warning, but `check` is not ready: something needs doing.
+    [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" status)" = warn ]
     [ "$(json_field "$JSON" pending)" = '["20240102000000_more"]' ]
     grep -q "warning: 1 migration not applied: '20240102000000_more': run 'npx prisma migrate deploy'" \
         "$BATS_TEST_TMPDIR/check.err"
 
-    run "$DEVINIT" check --only=migrate
+    # The start-up goes on, by the policy.
+    run "$DEVINIT" --only=migrate -- touch started
     [ "$status" -eq 0 ]
+    [ -e started ]
 
     DEVINIT_MIGRATE_PENDING=fail run "$DEVINIT" --only=migrate -- true
     echo "$output"
@@ -78,7 +81,8 @@ lock_held() {
     applied 20240101000000_init
     add_migration 20240101000000_init 'CREATE TABLE a (id bigint);'
     check_json
-    [ "$STATUS" -eq 0 ]
+    # As the README says: check fails the build on an edited migration.
+    [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" status)" = warn ]
     [ "$(json_field "$JSON" edited)" = '["20240101000000_init"]' ]
     [ "$(json_field "$JSON" applied)" = '["20240101000000_init"]' ]
@@ -148,14 +152,55 @@ lock_held() {
     create_table
     row 20240101000000_init "$(checksum_of 20240101000000_init)" rolled_back
     check_json
+    [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" status)" = warn ]
     [ "$(json_field "$JSON" rolled_back)" = '["20240101000000_init"]' ]
     [ "$(json_field "$JSON" failed)" = '[]' ]
-    [ "$(json_field "$JSON" pending)" = '[]' ]
+    [ "$(json_field "$JSON" pending)" = '["20240101000000_init"]' ]
     DEVINIT_MIGRATE_MODE=deploy check_json
     [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" status)" = would-run ]
     [[ "$(json_field "$JSON" reason)" == "1 migration to apply: '20240101000000_init'" ]]
+}
+
+@test "pending lists a migration whose only row was rolled back, as deploy would apply it" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_fixed 'CREATE TABLE b (id int);'
+    add_migration 20240103000000_undone 'CREATE TABLE c (id int);'
+    create_table
+    applied 20240101000000_init
+    # 20240102000000_fixed: failed, resolved --rolled-back, then deployed again: applied.
+    row 20240102000000_fixed "$(checksum_of 20240102000000_fixed)" rolled_back "syntax error"
+    applied 20240102000000_fixed
+    # 20240103000000_undone: failed, then `migrate resolve --rolled-back`: its only row.
+    row 20240103000000_undone "$(checksum_of 20240103000000_undone)" rolled_back "syntax error"
+    check_json
+    echo "$JSON"
+    [ "$(json_field "$JSON" rolled_back)" = '["20240103000000_undone"]' ]
+    [ "$(json_field "$JSON" pending)" = '["20240103000000_undone"]' ]
+    [ "$(json_field "$JSON" applied)" = '["20240101000000_init", "20240102000000_fixed"]' ]
+}
+
+@test "pending lists a migration another deploy is applying right now, with in_progress" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_next 'CREATE TABLE b (id int);'
+    create_table
+    applied 20240101000000_init
+    # Another replica mid-script: its unfinished row, and Prisma's advisory lock it holds.
+    row 20240102000000_next "$(checksum_of 20240102000000_next)" failed
+    PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
+        -c 'SELECT pg_sleep(30)' >/dev/null 2>&1 &
+    HOLDER=$!
+    wait_for lock_held
+    check_json
+    kill "$HOLDER" 2>/dev/null || true
+    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()" >/dev/null
+    wait "$HOLDER" || true
+    echo "$JSON"
+    [ "$(json_field "$JSON" in_progress)" = true ]
+    [ "$(json_field "$JSON" pending)" = '["20240102000000_next"]' ]
+    [ "$(json_field "$JSON" failed)" = '[]' ]
+    [ "$(json_field "$JSON" applied)" = '["20240101000000_init"]' ]
 }
 
 @test "a deploy in progress elsewhere is reported, not taken for a failure" {
@@ -171,7 +216,8 @@ lock_held() {
     kill "$HOLDER" 2>/dev/null || true
     sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()" >/dev/null
     wait "$HOLDER" || true
-    [ "$STATUS" -eq 0 ]
+    # Not applied yet: check is not ready.
+    [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" in_progress)" = true ]
     [ "$(json_field "$JSON" failed)" = '[]' ]
     [ "$(json_field "$JSON" status)" = warn ]
@@ -187,7 +233,7 @@ lock_held() {
 @test "without a _prisma_migrations table every migration is pending" {
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
     check_json
-    [ "$STATUS" -eq 0 ]
+    [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" pending)" = '["20240101000000_init"]' ]
 
     rm -rf prisma/migrations/20240101000000_init
@@ -220,7 +266,7 @@ lock_held() {
     logged=$(tail -n +"$((before + 1))" "$PGDIR/server.log")
     echo "$logged"
     # The check ran (so the log is a real record of it)...
-    [[ "$logged" == *"statement: SELECT EXISTS"*"pg_locks"* ]]
+    [[ "$logged" == *"statement: "*"SELECT EXISTS"*"pg_locks"* ]]
     # ...and sent nothing that writes or locks.
     run ! grep -Eiq 'statement: .*(pg_advisory_lock\(|pg_try_advisory|CREATE |INSERT |UPDATE |DELETE |ALTER |DROP )' <<<"$logged"
 }
@@ -239,9 +285,9 @@ lock_held() {
     row 20231231000000_gone 0000000000000000000000000000000000000000000000000000000000000002 applied
     DEVINIT_MIGRATE_FAILED=warn check_json
     echo "$JSON"
-    [ "$STATUS" -eq 0 ]
+    [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" applied)" = '["20240101000000_applied", "20240102000000_edited"]' ]
-    [ "$(json_field "$JSON" pending)" = '["20240105000000_pending"]' ]
+    [ "$(json_field "$JSON" pending)" = '["20240104000000_rolled", "20240105000000_pending"]' ]
     [ "$(json_field "$JSON" failed)" = '["20240103000000_failed"]' ]
     [ "$(json_field "$JSON" edited)" = '["20240102000000_edited"]' ]
     [ "$(json_field "$JSON" missing_locally)" = '["20231231000000_gone"]' ]
@@ -312,4 +358,75 @@ lock_held() {
     DEVINIT_MIGRATE_DIR=prisma/migrations check_json
     [ "$(json_field "$JSON" dir)" = prisma/migrations ]
     [ "$(json_field "$JSON" pending)" = '["20240101000000_init"]' ]
+}
+
+@test "check exits 1 and does not say ready while migrations are pending, whatever [migrate] mode" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    create_table
+    for mode in check deploy; do
+        DEVINIT_MIGRATE_MODE=$mode run "$DEVINIT" check --only=migrate
+        echo "$output"
+        [ "$status" -eq 1 ]
+        [[ "$output" == *"not ready: something needs doing"* ]]
+        run ! grep -qx ready <<<"$output"
+    done
+    # Up to date: 0 and ready.
+    applied 20240101000000_init
+    run "$DEVINIT" check --only=migrate
+    [ "$status" -eq 0 ]
+    grep -qx ready <<<"$output"
+}
+
+@test "check exits 1 on a schema with tables but no _prisma_migrations, without advising deploy" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    sql -c 'CREATE TABLE legacy (id int)' >/dev/null
+    check_json
+    [ "$STATUS" -eq 1 ]
+    [ "$(json_field "$JSON" status)" = warn ]
+    reason=$(json_field "$JSON" reason)
+    echo "$reason"
+    [[ "$reason" == *"1 migration not applied: '20240101000000_init'"*"schema 'public' has 1 table and no _prisma_migrations table, so deploy would refuse (Prisma error P3005)"*"npx prisma migrate resolve --applied NAME"* ]]
+    [[ "$reason" != *"run 'npx prisma migrate deploy'"* ]]
+    [[ "$reason" != *"mode = deploy"* ]]
+}
+
+@test "pending migrations behind a failed one are not sent to deploy, which would refuse (P3009)" {
+    add_migration 20240101000000_bad 'CREATE TABLE a (id int);'
+    add_migration 20240102000000_next 'CREATE TABLE b (id int);'
+    create_table
+    row 20240101000000_bad "$(checksum_of 20240101000000_bad)" failed "syntax error"
+    DEVINIT_MIGRATE_FAILED=warn check_json
+    [ "$STATUS" -eq 1 ]
+    cat "$BATS_TEST_TMPDIR/check.err"
+    grep -q "1 migration not applied: '20240102000000_next': deploy applies nothing until the failed migration is resolved (Prisma error P3009)" \
+        "$BATS_TEST_TMPDIR/check.err"
+    run ! grep -q "run 'npx prisma migrate deploy'" "$BATS_TEST_TMPDIR/check.err"
+    # Nor does it tell to fix by hand what PostgreSQL may have rolled back whole.
+    run ! grep -q "fix the database by hand" "$BATS_TEST_TMPDIR/check.err"
+}
+
+@test "a migration missing locally alone leaves check at 0: deploy neither applies nor refuses" {
+    add_migration 20240101000000_init 'CREATE TABLE a (id int);'
+    create_table
+    applied 20240101000000_init
+    row 20231231000000_gone 0000000000000000000000000000000000000000000000000000000000000000 applied
+    check_json
+    [ "$STATUS" -eq 0 ]
+    [ "$(json_field "$JSON" status)" = warn ]
+}
+
+@test "each warning is printed once, also when they do not fit on one line" {
+    long=$(printf 'x%.0s' $(seq 150))
+    for i in 1 2 3 4 5; do
+        add_migration "2024010${i}000000_${long}" "CREATE TABLE t$i (id int);"
+    done
+    create_table
+    for i in 1 2 3 4 5; do
+        row "2024010${i}000000_${long}" 00000000000000000000000000000000000000000000000000000000000000$i$i applied
+        row "2023010${i}000000_gone_${long}" 00000000000000000000000000000000000000000000000000000000000000$i$i applied
+    done
+    check_json
+    [ "$(grep -c "changed after being applied" "$BATS_TEST_TMPDIR/check.err")" -eq 1 ]
+    [ "$(grep -c "in the database but not in 'prisma/migrations'" "$BATS_TEST_TMPDIR/check.err")" -eq 1 ]
+    [ "$STATUS" -eq 1 ]
 }

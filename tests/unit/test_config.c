@@ -30,6 +30,7 @@ static void test_config_defaults(void **state)
     config_init(&c);
     assert_int_equal(c.app.stop_timeout_ms, 5000);
     assert_int_equal(c.wait.timeout_ms, 60000);
+    assert_int_equal(c.migrate.timeout_ms, 30000);
     assert_string_equal(c.database.url_env, "DATABASE_URL");
     assert_int_equal(c.migrate.mode, MIGRATE_CHECK);
     assert_int_equal(c.migrate.failed, POLICY_FAIL);

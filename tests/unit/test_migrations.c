@@ -403,12 +403,14 @@ static void test_migrations_judge_defaults(void **state)
     judge(&l, up, 2, true, 0, MIGRATE_CHECK, POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_FAIL,
           &j);
     assert_int_equal(j.verdict, MIGRATIONS_OK);
+    assert_false(j.needs_action);
     assert_non_null(strstr(j.summary, "2 migrations applied"));
 
     /* pending: warn in check mode, would-run in deploy mode, fail with pending = fail */
     judge(&l, up, 1, true, 0, MIGRATE_CHECK, POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_FAIL,
           &j);
     assert_int_equal(j.verdict, MIGRATIONS_WARN);
+    assert_true(j.needs_action); /* a warning at start-up, but check is not ready */
     assert_true(has_issue(&j, "'02_b'", false));
     assert_true(has_issue(&j, "npx prisma migrate deploy", false));
     judge(&l, up, 1, true, 0, MIGRATE_CHECK, POLICY_FAIL, POLICY_WARN, POLICY_WARN, POLICY_FAIL,
@@ -448,6 +450,7 @@ static void test_migrations_judge_defaults(void **state)
     judge(&l, edited, 3, true, 0, MIGRATE_CHECK, POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_FAIL,
           &j);
     assert_int_equal(j.verdict, MIGRATIONS_WARN);
+    assert_true(j.needs_action); /* edited */
     assert_true(has_issue(&j, "'01_a'", false));
     assert_true(has_issue(&j, "'03_gone'", false));
     judge(&l, edited, 3, true, 0, MIGRATE_CHECK, POLICY_WARN, POLICY_FAIL, POLICY_WARN, POLICY_FAIL,
@@ -471,7 +474,10 @@ static void test_migrations_judge_defaults(void **state)
     judge(&l, NULL, 0, false, 2, MIGRATE_CHECK, POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_FAIL,
           &j);
     assert_int_equal(j.verdict, MIGRATIONS_WARN);
+    assert_true(j.needs_action);
     assert_true(has_issue(&j, "P3005", false));
+    /* deploy would refuse: it is not advised in the same breath */
+    assert_false(has_issue(&j, "run 'npx prisma migrate deploy'", false));
     migrations_list_free(&l);
 
     /* no migrations at all and no table: fine */
@@ -479,6 +485,19 @@ static void test_migrations_judge_defaults(void **state)
     judge(&empty, NULL, 0, false, 5, MIGRATE_DEPLOY, POLICY_FAIL, POLICY_FAIL, POLICY_FAIL,
           POLICY_FAIL, &j);
     assert_int_equal(j.verdict, MIGRATIONS_OK);
+    assert_false(j.needs_action);
+
+    /* only missing locally: deploy neither applies nor refuses anything */
+    struct migration_list one = {0};
+    assert_int_equal(migrations_list_add(&one, "01_a", "A", 1, 0), 0);
+    migrations_list_sort(&one);
+    struct migration_row gone[] = {{"01_a", sum(0, "A"), true, false, NULL, NULL},
+                                   {"00_gone", sum(1, "Z"), true, false, NULL, NULL}};
+    judge(&one, gone, 2, true, 0, MIGRATE_CHECK, POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_FAIL,
+          &j);
+    assert_int_equal(j.verdict, MIGRATIONS_WARN);
+    assert_false(j.needs_action);
+    migrations_list_free(&one);
 }
 
 static void test_migrations_judge_deploy_missing_script(void **state)
