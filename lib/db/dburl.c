@@ -309,6 +309,16 @@ static int parse_host_port(struct dburl *u, const char *p, const char *auth_end,
     }
     if (p < auth_end && *p == ':')
         port = (struct span){p + 1, (size_t)(auth_end - p - 1)};
+    /* The URL standard Prisma's parser follows fails on an empty host that has a port or
+     * credentials ("Port with an empty host", EmptyHost): only "postgresql:///db" may leave
+     * the host out. libpq would take the empty host for its default (a local socket). */
+    if (!hs.n && !bracketed && (p < auth_end || *u->user || *u->password_raw)) {
+        set_err(err, errlen,
+                "database url has %s but no host: write the host after %s (e.g. "
+                "postgresql://USER:PASSWORD@localhost:5432/DATABASE)",
+                p < auth_end ? "a port" : "credentials", p < auth_end ? "'//' or '@'" : "'@'");
+        return -EINVAL;
+    }
 
     *host = put_decoded(u, hs, false);
     if (bracketed) {

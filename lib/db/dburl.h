@@ -50,6 +50,8 @@ struct dburl {
 /* Parses a Prisma PostgreSQL URL (postgresql:// or postgres://) into u.
  *   - user, password, host, port (default 5432), database: percent-decoded; [::1] brackets
  *     stripped; a port must be 1..65535. "%00" anywhere is refused: no C string holds it.
+ *   - an empty host is refused when the URL has a port or credentials, as the URL standard
+ *     Prisma parses with does ("postgresql://u:p@:5432/db"); "postgresql:///db" is localhost;
  *   - an '@' after the authority (in the path, a query key or the fragment) is refused: it
  *     means a password with an unencoded '/', '?' or '#', whose pieces the URL rules would
  *     make the host, port and database (Prisma connects there; devinit will not print or

@@ -122,6 +122,23 @@ refused() {
     done
 }
 
+@test "an empty host with a port or credentials exits 78, in check and at start, and never reaches libpq's default host" {
+    pw=$(enc "$RAW_PW")
+    # Each of these reached the server on 127.0.0.1:$PGPORT_T (libpq's default host).
+    for url in "postgresql://rawpw:$pw@:$PGPORT_T/postgres" \
+        "postgresql://rawpw:$pw@/postgres?port=$PGPORT_T&host=127.0.0.1" \
+        "postgresql://:$PGPORT_T/postgres"; do
+        for cmd in "check" "-- touch app-ran"; do
+            # shellcheck disable=SC2086 # cmd is words
+            run env DATABASE_URL="$url" PGHOST=127.0.0.1 PGPORT="$PGPORT_T" "$DEVINIT" --only=wait,migrate $cmd
+            echo "$cmd: $output"
+            [ "$status" -eq 78 ]
+            [[ "$output" == *"but no host: write the host after"* ]]
+            [ ! -e app-ran ]
+        done
+    done
+}
+
 @test "a wrong password in an odd encoding exits 77 and shows neither form of it" {
     pw='Hunter2 S3cret ✓'
     run env DATABASE_URL="postgresql://$(enc "$U_USER"):$(enc "$pw")@127.0.0.1:$PGPORT_T/$(enc "$U_DB")" \

@@ -104,6 +104,15 @@ static const struct row rows[] = {
     {"postgresql://u:p@[::1]x/d", NULL, "after the IPv6"},
     {"postgresql://u:p@h^st/d", NULL, "host contains"},
     {"postgresql://u:pa/ss@h/d", NULL, "an '@' after its host part"},
+    /* an empty host with a port or credentials: Prisma's URL parser refuses it */
+    {"postgresql://u:p@:5432/db", NULL, "a port but no host"},
+    {"postgresql://:5432/db", NULL, "a port but no host"},
+    {"postgresql://u:p@:/db", NULL, "a port but no host"},
+    {"postgresql://u:p@/db", NULL, "credentials but no host"},
+    {"postgresql://u@/db?host=/var/run/postgresql", NULL, "credentials but no host"},
+    {"postgresql://:p@/db", NULL, "credentials but no host"},
+    {"postgresql://@/db", "host=localhost|port=5432|dbname=db", NULL},
+    {"postgresql:///db?host=/tmp", "host=/tmp|port=5432|dbname=db", NULL},
     /* an unencoded '/', '?' or '#' in a password whose first piece reads as a port */
     {"postgresql://app:2024/Summer!@db:5432/app", NULL, "an '@' after its host part"},
     {"postgresql://2024/Summer!@db:5432/app", NULL, "an '@' after its host part"},
