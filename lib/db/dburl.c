@@ -309,6 +309,16 @@ static int parse_host_port(struct dburl *u, const char *p, const char *auth_end,
     }
     if (p < auth_end && *p == ':')
         port = (struct span){p + 1, (size_t)(auth_end - p - 1)};
+    /* The URL standard Prisma's parser follows fails on an empty host that has a port or
+     * credentials ("Port with an empty host", EmptyHost): only "postgresql:///db" may leave
+     * the host out. libpq would take the empty host for its default (a local socket). */
+    if (!hs.n && !bracketed && (p < auth_end || *u->user || *u->password_raw)) {
+        set_err(err, errlen,
+                "database url has %s but no host: write the host after %s (e.g. "
+                "postgresql://USER:PASSWORD@localhost:5432/DATABASE)",
+                p < auth_end ? "a port" : "credentials", p < auth_end ? "'//' or '@'" : "'@'");
+        return -EINVAL;
+    }
 
     *host = put_decoded(u, hs, false);
     if (bracketed) {
@@ -421,6 +431,31 @@ static void add_tls(struct dburl *u, const struct query *q)
                  "drop it");
 }
 
+/* An '@' after the authority anywhere but in a query value: in the path, a query key or the
+ * fragment. The URL standard ends the authority at the first '/', '?' or '#', so a password
+ * holding one of those unencoded puts its tail and the real host there, and what the parser
+ * then calls the host, port and database are pieces of the password ("app:2024/Summer!@db"
+ * reads as host app, port 2024, database "Summer!@db:5432"). Prisma would connect there,
+ * sending those pieces to DNS and printing them in its error; devinit refuses the URL. */
+static bool stray_at(const char *p, const char *end)
+{
+    enum { PATH, KEY, VALUE, FRAGMENT } in = PATH;
+    for (; p < end; p++) {
+        char c = *p;
+        if (c == '@' && in != VALUE)
+            return true;
+        if (c == '#')
+            in = FRAGMENT;
+        else if (in == PATH && c == '?')
+            in = KEY;
+        else if ((in == KEY || in == VALUE) && c == '&')
+            in = KEY;
+        else if (in == KEY && c == '=')
+            in = VALUE;
+    }
+    return false;
+}
+
 static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
 {
     size_t len;
@@ -438,6 +473,12 @@ static int parse(const char *url, struct dburl *u, char *err, size_t errlen)
     const char *end = url + len, *auth_end = p;
     while (auth_end < end && *auth_end != '/' && *auth_end != '?' && *auth_end != '#')
         auth_end++;
+    if (stray_at(auth_end, end)) {
+        set_err(err, errlen,
+                "database url has an '@' after its host part: a password with '/', '?', '#' "
+                "or '@' must be percent-encoded (and an '@' in the database name as %%40)");
+        return -EINVAL;
+    }
     parse_userinfo(u, &p, auth_end);
     const char *host;
     if ((r = parse_host_port(u, p, auth_end, &host, err, errlen)))
@@ -502,9 +543,11 @@ const char *dburl_get(const struct dburl *u, const char *keyword)
 char *dburl_describe(const struct dburl *u, char *out, size_t outlen)
 {
     bool v6 = u->host && strchr(u->host, ':') && !u->host_is_socket;
-    snprintf(out, outlen, "%s%s%s:%s/%s", v6 ? "[" : "", u->host ? u->host : "", v6 ? "]" : "",
+    char raw[1024];
+    snprintf(raw, sizeof raw, "%s%s%s:%s/%s", v6 ? "[" : "", u->host ? u->host : "", v6 ? "]" : "",
              u->port ? u->port : "5432", u->dbname ? u->dbname : "");
-    return out;
+    /* A ?host= or database name may itself quote a URL with credentials (found by fuzzing). */
+    return redact(NULL, 0, raw, out, outlen);
 }
 
 /* Output with truncation: every write is bounded and out stays NUL-terminated. */

@@ -50,6 +50,12 @@ struct dburl {
 /* Parses a Prisma PostgreSQL URL (postgresql:// or postgres://) into u.
  *   - user, password, host, port (default 5432), database: percent-decoded; [::1] brackets
  *     stripped; a port must be 1..65535. "%00" anywhere is refused: no C string holds it.
+ *   - an empty host is refused when the URL has a port or credentials, as the URL standard
+ *     Prisma parses with does ("postgresql://u:p@:5432/db"); "postgresql:///db" is localhost;
+ *   - an '@' after the authority (in the path, a query key or the fragment) is refused: it
+ *     means a password with an unencoded '/', '?' or '#', whose pieces the URL rules would
+ *     make the host, port and database (Prisma connects there; devinit will not print or
+ *     resolve pieces of a password). An '@' in a query value is kept.
  *   - ?host=/dir (or %2Fdir) is a Unix socket directory and wins over the URL's host.
  *   - query values decode %XX and '+' as a space.
  *   - dropped: schema (kept in u->schema), connection_limit, pool_timeout, socket_timeout,
@@ -71,14 +77,16 @@ void dburl_free(struct dburl *u);
 const char *dburl_get(const struct dburl *u, const char *keyword);
 
 /* Where the database is, for messages: "db:5432/app", "[::1]:5432/app" or
- * "/run/postgresql:5432/app" (socket directory). Never contains credentials. Returns out. */
+ * "/run/postgresql:5432/app" (socket directory), passed through dburl_redact(): never contains
+ * credentials, even when a ?host= or database name quotes a URL. Returns out. */
 char *dburl_describe(const struct dburl *u, char *out, size_t outlen);
 
 /* The redaction of messages about a database: redact() (base/redact.h) with this URL's
  * password, decoded and as written, among the secrets. Copies text into out (always NUL-terminated,
  * truncated to outlen-1) with every secret masked as "***":
- *   - the userinfo password of anything shaped like "scheme://user:secret@" (so a URL can be
- *     redacted even when it could not be parsed, or when u is NULL),
+ *   - the userinfo password of anything shaped like "scheme://user:secret@", up to the
+ *     token's last '@', or all of "scheme://secret@" when it holds a '/', '?' or '#' but no
+ *     ':' (so a URL can be redacted even when it could not be parsed, or when u is NULL),
  *   - "password=secret" / "sslpassword=secret" conninfo pairs,
  *   - every occurrence of u->password and u->password_raw (when u is not NULL and they are
  *     not empty), e.g. inside libpq's own error text.

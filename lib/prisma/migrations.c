@@ -105,6 +105,14 @@ static struct migration_local *list_push(struct migration_list *list, const char
     return m;
 }
 
+/* Where m's kept script has its first NUL byte, if it has one. */
+static void note_nul(struct migration_local *m)
+{
+    const unsigned char *nul = m->script ? memchr(m->script, '\0', m->script_len) : NULL;
+    m->has_nul = nul != NULL;
+    m->nul_at = nul ? (size_t)(nul - m->script) : 0;
+}
+
 int migrations_list_add(struct migration_list *list, const char *name, const void *script,
                         size_t len, int err)
 {
@@ -122,6 +130,7 @@ int migrations_list_add(struct migration_list *list, const char *name, const voi
         m->script[len] = '\0';
         m->script_len = len;
         migrations_checksum(m->script, len, m->checksum);
+        note_nul(m);
     } else {
         m->script_errno = err ? err : ENOENT;
     }
@@ -182,8 +191,10 @@ static int add_migration(struct migration_list *list, int dirfd, const char *nam
         char *text;
         rc = file_read_fd(fd, MIGRATIONS_KEEP_MAX, &text, &m->script_len);
         m->script = (unsigned char *)text;
-        if (rc == 0)
+        if (rc == 0) {
             migrations_checksum(m->script, m->script_len, m->checksum);
+            note_nul(m);
+        }
     }
     if (rc < 0)
         m->script_errno = -rc;
@@ -357,6 +368,13 @@ void migrations_digest_update(struct migrations_digest *d, const void *data, siz
     const unsigned char *s = data, *end = s + len;
     if (!len)
         return;
+    if (!d->has_nul) {
+        const unsigned char *nul = memchr(s, '\0', len);
+        if (nul) {
+            d->has_nul = true;
+            d->nul_at = d->len + (size_t)(nul - s);
+        }
+    }
     d->len += len;
     hash_update(&d->raw, s, len);
     update_lf_to_crlf(&d->crlf, s, len, &d->has_lf);
@@ -392,6 +410,8 @@ void migrations_digest_final(struct migrations_digest *d, struct migration_local
     if (d->cr_pending)
         hash_update(&d->lf, "\r", 1);
     hash_final(&d->raw, m->checksum);
+    m->has_nul = d->has_nul;
+    m->nul_at = d->nul_at;
     /* A variant identical to the file is no variant: no second hash to compare. */
     if (d->has_crlf)
         hash_final(&d->lf, m->checksum_lf);
@@ -686,6 +706,27 @@ void migrations_judge(const struct migrations_report *rep, const struct migratio
                       "for each migration already in the database",
                       schema, rep->other_tables,
                       plural((size_t)rep->other_tables, "table", "tables"));
+    }
+
+    /* Refused whatever the mode and state: pending, it would run cut short under a row that
+     * records the whole file; applied, it may have been. */
+    for (size_t i = 0; i < nlocal; i++) {
+        const struct migration_local *m = &list->items[i];
+        if (m->has_nul && !m->script_errno) {
+            size_t more = 0;
+            for (size_t k = i + 1; k < nlocal; k++)
+                more += list->items[k].has_nul && !list->items[k].script_errno;
+            char others[64] = "";
+            if (more)
+                snprintf(others, sizeof others, " (and %zu more migration.sql %s)", more,
+                         plural(more, "file", "files"));
+            add_issue(j, true,
+                      "'%s/%s/migration.sql' holds a NUL byte at offset %zu%s: SQL cannot "
+                      "contain one and only the text before it would run; remove it (a file "
+                      "saved as UTF-16 is full of them: save it as UTF-8)",
+                      dir, m->name, m->nul_at, others);
+            break;
+        }
     }
 
     /* Refused before anything is applied: the INSERT of its row would fail halfway through

@@ -38,6 +38,10 @@ struct migration_local {
     char checksum_lf[MIGRATIONS_CHECKSUM_LEN + 1];
     char checksum_crlf[MIGRATIONS_CHECKSUM_LEN + 1];
     unsigned name_issues; /* MIGRATION_NAME_* */
+    /* migration.sql holds a NUL byte, the first at offset nul_at: libpq sends a query as a C
+     * string, so only the SQL before it would run (and the row record the whole file). */
+    bool has_nul;
+    size_t nul_at;
 };
 
 enum {
@@ -102,13 +106,16 @@ struct migrations_digest {
     struct hash raw, lf, crlf;
     bool cr_pending; /* the last piece ended with CR: the next decides if it was CRLF */
     bool has_crlf, has_lf;
+    bool has_nul; /* and the offset of the first NUL byte */
+    size_t nul_at;
     size_t len;
 };
 
 /* 0 or -ENOMEM. migrations_digest_final() must follow. */
 int migrations_digest_begin(struct migrations_digest *d);
 void migrations_digest_update(struct migrations_digest *d, const void *data, size_t len);
-/* Writes checksum, checksum_lf, checksum_crlf and script_len of m; frees the contexts. */
+/* Writes checksum, checksum_lf, checksum_crlf, script_len, has_nul and nul_at of m; frees
+ * the contexts. */
 void migrations_digest_final(struct migrations_digest *d, struct migration_local *m);
 
 /* Whether a stored checksum matches m's migration.sql, under the rules of
@@ -210,6 +217,9 @@ struct migrations_judgement {
  *   - failed rows, pending (and rolled-back) migrations, edited (and P3015) and missing
  *     ones follow their policy; in deploy mode pending ones are not a problem but work:
  *     MIGRATIONS_WOULD_RUN, as is a deploy another process is running;
+ *   - a migration.sql holding a NUL byte fails whatever the mode and the policies say,
+ *     naming the file and the offset of the first one: SQL cannot hold one, and libpq would
+ *     send only the text before it;
  *   - names outside [0-9a-z_] and shared timestamps are warnings.
  * Pure. */
 void migrations_judge(const struct migrations_report *rep, const struct migration_list *list,

@@ -227,7 +227,15 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
     for (size_t i = 0; i < p->nfiles; i++) {
         char *text;
         size_t len;
-        rc = file_read(AT_FDCWD, p->files[i], 0, 16 << 20, &text, &len);
+        rc = file_read(AT_FDCWD, p->files[i], 0, PRISMA_SCHEMA_MAX, &text, &len);
+        if (rc == -EFBIG) {
+            snprintf(err, errlen,
+                     "prisma schema '%s' is larger than %d MiB, the most devinit reads of a "
+                     "schema file: remove what does not belong in it, or split it into a "
+                     "schema folder",
+                     p->files[i], PRISMA_SCHEMA_MAX_MB);
+            return rc;
+        }
         if (rc < 0) {
             snprintf(err, errlen, "cannot read prisma schema '%s': %s", p->files[i],
                      file_strerror(rc));

@@ -29,6 +29,10 @@ enum prisma_schema_origin {
 };
 
 #define PRISMA_MAX_SCHEMA_FILES 256
+/* The largest schema file devinit reads (a real one is well under 1 MiB): a larger one is
+ * refused, -EFBIG, as an input too large (78), not read without bound. */
+#define PRISMA_SCHEMA_MAX_MB 16
+#define PRISMA_SCHEMA_MAX    ((size_t)PRISMA_SCHEMA_MAX_MB << 20)
 
 struct prisma_project {
     char app_dir[PATH_MAX];  /* as configured: "" is the cwd */
@@ -51,7 +55,8 @@ struct prisma_project {
  * which may be NULL). p must be zeroed by the caller; prisma_project_free releases it, also
  * after a failure. 0; -ENOENT when no schema exists (err says where devinit looked); -EINVAL
  * with err for a schema that cannot be used (an unevaluable config value, too many
- * generators); -errno. */
+ * generators); -EFBIG, -ELOOP, -EISDIR (base/file.h: file_exit_code() gives 78) for a schema
+ * file larger than PRISMA_SCHEMA_MAX, a link or not a regular file; -errno. */
 int prisma_project_find(struct prisma_project *p, const struct prisma_settings *s,
                         const char *(*getenv_fn)(const char *), char *err, size_t errlen);
 

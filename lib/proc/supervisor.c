@@ -327,6 +327,10 @@ struct child_output {
     size_t partial_len[2];
     char tail[CHILD_TAIL_LINES][CHILD_LINE_MAX];
     unsigned tail_next, tail_count;
+    /* The first lines that mention an error: npm prints its headline first, then a usage
+     * text and the log's path that push it out of the tail. */
+    char errors[CHILD_ERROR_LINES][CHILD_LINE_MAX];
+    unsigned error_count;
 };
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -356,6 +360,12 @@ static void emit_line(struct child *c, int which)
         len--;
     log_child_line(c->capture, line, len);
     tail_push(o, line, len);
+    if (o->error_count < CHILD_ERROR_LINES &&
+        (memmem(line, len, "rror", 4) || memmem(line, len, "ERR", 3))) {
+        size_t n = len < CHILD_LINE_MAX ? len : CHILD_LINE_MAX - 1;
+        memcpy(o->errors[o->error_count], line, n);
+        o->errors[o->error_count++][n] = '\0';
+    }
     o->partial_len[which] = 0;
 }
 
@@ -667,6 +677,24 @@ size_t child_tail(const struct child *c, char *buf, size_t len)
     for (unsigned i = 0; i < o->tail_count; i++) {
         const char *line = o->tail[(start + i) % CHILD_TAIL_LINES];
         int n = snprintf(buf + off, len - off, "%s%s", i ? "\n" : "", line);
+        if (n < 0 || (size_t)n >= len - off) {
+            off = len - 1;
+            break;
+        }
+        off += (size_t)n;
+    }
+    return off;
+}
+
+size_t child_error_lines(const struct child *c, char *buf, size_t len)
+{
+    size_t off = 0;
+    if (len == 0)
+        return 0;
+    buf[0] = '\0';
+    const struct child_output *o = c->output;
+    for (unsigned i = 0; o && i < o->error_count; i++) {
+        int n = snprintf(buf + off, len - off, "%s%s", i ? "\n" : "", o->errors[i]);
         if (n < 0 || (size_t)n >= len - off) {
             off = len - 1;
             break;

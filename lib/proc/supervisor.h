@@ -54,8 +54,9 @@ struct child_opts {
     bool foreground;
 };
 
-#define CHILD_TAIL_LINES 20
-#define CHILD_LINE_MAX   1024
+#define CHILD_TAIL_LINES  20
+#define CHILD_ERROR_LINES 12
+#define CHILD_LINE_MAX    1024
 
 struct child_output; /* captured output: pipes, partial lines, tail (heap, capture only) */
 
@@ -101,6 +102,11 @@ void child_stop(struct child *c, int signo, uint64_t grace_ms);
 /* Copies the last lines of a captured child's output, oldest first, '\n'-separated. Valid
  * after on_exit, until child_release. */
 size_t child_tail(const struct child *c, char *buf, size_t len);
+
+/* Copies the first lines of a captured child's output that mention an error ("error",
+ * "ERROR", "ERR"), in order, '\n'-separated: a headline the tail may have lost. Valid after
+ * on_exit, until child_release. */
+size_t child_error_lines(const struct child *c, char *buf, size_t len);
 
 /* Frees what a finished child kept (its output tail) and zeroes c for the next spawn. Only
  * after on_exit has run, or when the child was never spawned. */

@@ -34,7 +34,7 @@
 #define NAME       "generate"
 #define STAMP_NAME ".devinit-generate.stamp"
 /* Beyond these a file is not what it claims to be. */
-#define SCHEMA_MAX (16u << 20)
+#define SCHEMA_MAX PRISMA_SCHEMA_MAX
 #define CONFIG_MAX (1u << 20)
 #define CLIENT_MAX (64u << 20)
 
@@ -381,8 +381,8 @@ static void generate_check(struct step_run *r)
         return;
     }
     if (rc < 0) {
-        step_checked(r, STEP_ERROR, rc == -EINVAL || rc == -ENOENT ? EXIT_CONFIG : EXIT_OSERR, "%s",
-                     err);
+        /* A schema too large, a link or not a file is the user's input to fix: 78. */
+        step_checked(r, STEP_ERROR, rc == -ENOENT ? EXIT_CONFIG : file_exit_code(rc), "%s", err);
         return;
     }
     g->have_project = true;

@@ -161,6 +161,110 @@ int step_exec(struct step_run *r, char *const *argv, char *const *envp, const ch
     return 0;
 }
 
+/* line without a leading "npm error " / "npm ERR! ", and without blanks around it. *n is the
+ * length of what is left; NULL when line is not one of npm's error lines. */
+static const char *npm_error_text(const char *line, size_t len, size_t *n)
+{
+    size_t skip = 0;
+    if (len >= 9 && !strncmp(line, "npm error", 9))
+        skip = 9;
+    else if (len >= 8 && !strncmp(line, "npm ERR!", 8))
+        skip = 8;
+    else
+        return NULL;
+    line += skip;
+    len -= skip;
+    while (len && (*line == ' ' || *line == '\t'))
+        line++, len--;
+    while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    *n = len;
+    return line;
+}
+
+static bool starts(const char *s, size_t n, const char *prefix)
+{
+    size_t k = strlen(prefix);
+    return n >= k && !strncmp(s, prefix, k);
+}
+
+/* The line of a failed command's output that says what failed, into out; false when there
+ * is none. errors holds its first lines that mention an error, tail its last lines.
+ *   - pnpm: its headline, the first "ERR_PNPM_..." line (what follows is a dump);
+ *   - npm: the first "npm error" line with a message, after its "code X" line ("npm error
+ *     code EUSAGE: `npm ci` can only install ..."), never the log file's path, the usage
+ *     text or the errno/syscall/path details;
+ *   - else the last line of the tail that starts with "error" (Prisma's "error: Error
+ *     validating: ..."), else the last that mentions one, else the last line (Prisma ends
+ *     with a version banner), skipping npm's "A complete log of this run..." line. */
+static bool headline(const char *errors, const char *tail, char *out, size_t outlen)
+{
+    const char *code = NULL, *msg = NULL;
+    size_t code_n = 0, msg_n = 0;
+    for (const char *line = errors; *line;) {
+        size_t len = strcspn(line, "\n");
+        const char *pn = memmem(line, len, "ERR_PNPM_", 9);
+        if (pn) {
+            /* pnpm frames the code with thin spaces (U+2009): plain ones in a message. */
+            size_t o = 0, n = len - (size_t)(pn - line);
+            for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+                if (i + 2 < n && !memcmp(pn + i, "\xe2\x80\x89", 3)) {
+                    if (o && out[o - 1] != ' ')
+                        out[o++] = ' ';
+                    i += 2;
+                } else if (!(pn[i] == ' ' && o && out[o - 1] == ' ')) {
+                    out[o++] = pn[i];
+                }
+            }
+            while (o && out[o - 1] == ' ')
+                o--;
+            out[o] = '\0';
+            return true;
+        }
+        size_t n;
+        const char *t = npm_error_text(line, len, &n);
+        if (t && n) {
+            if (starts(t, n, "code ")) {
+                if (!code)
+                    code = t + 5, code_n = n - 5;
+            } else if (!msg && !starts(t, n, "errno ") && !starts(t, n, "syscall ") &&
+                       !starts(t, n, "path ") && !starts(t, n, "A complete log") &&
+                       !starts(t, n, "Log files were")) {
+                msg = t, msg_n = n;
+            }
+        }
+        line += len + (line[len] ? 1 : 0);
+    }
+    if (msg) {
+        if (code)
+            snprintf(out, outlen, "npm error code %.*s: %.*s", (int)code_n, code, (int)msg_n, msg);
+        else
+            snprintf(out, outlen, "npm error %.*s", (int)msg_n, msg);
+        return true;
+    }
+
+    const char *last = NULL, *last_error = NULL, *starts_error = NULL;
+    for (const char *line = tail; *line;) {
+        size_t len = strcspn(line, "\n");
+        if (len > 0 && !memmem(line, len, "A complete log of this run", 26)) {
+            last = line;
+            const char *t = line + strspn(line, " \t");
+            if (strncasecmp(t, "error", 5) == 0)
+                starts_error = line;
+            else if (memmem(line, len, "rror", 4) || memmem(line, len, "RROR", 4))
+                last_error = line;
+        }
+        line += len + (line[len] ? 1 : 0);
+    }
+    if (starts_error)
+        last_error = starts_error;
+    const char *pick = last_error ? last_error : last;
+    if (!pick)
+        return false;
+    snprintf(out, outlen, "%.*s", (int)strcspn(pick, "\n"), pick);
+    return true;
+}
+
 void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
 {
     char cmd[256] = "";
@@ -189,28 +293,10 @@ void step_fail_command(struct step_run *r, char *const *argv, int wstatus)
         for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
             log_error(r->step->name, "| %s", line);
     }
-    /* The reason quotes the most telling line: the last one that starts with "error"
-     * (Prisma's "error: Error validating: ..."), else the last that mentions one (npm's
-     * "npm error ..."), else the last line (Prisma ends with a version banner, npm with a
-     * log file's path). */
-    const char *last = NULL, *last_error = NULL, *starts_error = NULL;
-    for (const char *line = tail; *line;) {
-        size_t len = strcspn(line, "\n");
-        if (len > 0) {
-            last = line;
-            const char *t = line + strspn(line, " \t");
-            if (strncasecmp(t, "error", 5) == 0)
-                starts_error = line;
-            else if (memmem(line, len, "rror", 4) || memmem(line, len, "RROR", 4))
-                last_error = line;
-        }
-        line += len + (line[len] ? 1 : 0);
-    }
-    if (starts_error)
-        last_error = starts_error;
-    const char *pick = last_error ? last_error : last;
-    if (pick)
-        step_acted(r, EXIT_SOFTWARE, "'%s' %s; %.*s", cmd, how, (int)strcspn(pick, "\n"), pick);
+    char errors[CHILD_ERROR_LINES * 160], reason[512];
+    child_error_lines(&r->child, errors, sizeof errors);
+    if (headline(errors, tail, reason, sizeof reason))
+        step_acted(r, EXIT_SOFTWARE, "'%s' %s; %s", cmd, how, reason);
     else
         step_acted(r, EXIT_SOFTWARE, "'%s' %s", cmd, how);
 }

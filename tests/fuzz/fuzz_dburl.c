@@ -5,7 +5,11 @@
  *   - nothing devinit prints depends on the password: the same URL with another password of
  *     the same shape gives the same error, the same parameters (the password apart), the same
  *     description and the same redacted text;
- *   - dburl_redact() leaves no password in a message that quotes it, raw or decoded.
+ *   - dburl_redact() leaves no password in a message that quotes it, raw or decoded;
+ *   - whatever the parser makes of the URL, the span a person may have meant as the password
+ *     (secret_span(): from the first ':' after "://", or from "://" when the span holds a
+ *     '/', '?' or '#' and no ':', to the last '@' of the token) is in neither the redacted
+ *     URL nor, when the URL parses, its description.
  * A password that also appears elsewhere in the text (a user named like it, a one-letter
  * password) or that holds the mask's '*' cannot be judged by these comparisons: skipped. */
 #include <ctype.h>
@@ -109,6 +113,95 @@ static bool password_span(const char *url, size_t *from, size_t *to)
     return true;
 }
 
+/* The widest reading of "the password" in text's first URL token (the token ends at white
+ * space or a quote, as in redact()): [*from, *to) up to the token's last '@', starting after
+ * the first ':' or, when the userinfo-ish part has no ':' but a '/', '?' or '#' (so it cannot
+ * be a plain user name), right after "://". false when there is none. */
+static bool secret_span(const char *text, size_t *from, size_t *to)
+{
+    const char *p = strstr(text, "://");
+    if (!p)
+        return false;
+    p += 3;
+    const char *at = NULL, *e = p;
+    for (; *e && !isspace((unsigned char)*e) && *e != '"' && *e != '\''; e++)
+        if (*e == '@')
+            at = e;
+    if (!at || at == p)
+        return false;
+    const char *colon = memchr(p, ':', (size_t)(at - p));
+    if (colon) {
+        p = colon + 1;
+    } else {
+        size_t n = (size_t)(at - p);
+        if (!memchr(p, '/', n) && !memchr(p, '?', n) && !memchr(p, '#', n))
+            return false;
+    }
+    *from = (size_t)(p - text);
+    *to = (size_t)(at - text);
+    return *to > *from;
+}
+
+/* The secret span of url (when it is one to judge: no '*' in it, and not also found once
+ * the span itself is replaced by the mask) is absent from every redaction of the URL and,
+ * when the URL parses, from its description unless the description of the same URL with a
+ * filler in the span holds it too (a span "5432" and the default port), when the span ends
+ * before any query. */
+static void check_secret_span(const char *url, const struct dburl *u)
+{
+    size_t from, to;
+    if (!secret_span(url, &from, &to))
+        return;
+    size_t n = to - from, len = strlen(url);
+    char *span = strndup(url + from, n);
+    char *masked = malloc(len + 4);
+    if (!span || !masked)
+        goto out;
+    memcpy(masked, url, from);
+    memcpy(masked + from, "***", 3);
+    memcpy(masked + from + 3, url + to, len - to + 1);
+    if (strchr(span, '*') || strstr(masked, span))
+        goto out;
+    char red[8192];
+    dburl_redact(NULL, url, red, sizeof red);
+    if (strstr(red, span)) {
+        fprintf(stderr, "secret span '%s' left in the redacted URL '%s'\n", span, red);
+        abort();
+    }
+    dburl_redact(u, url, red, sizeof red);
+    CHECK(!strstr(red, span));
+    /* An '@' in a query value is not a password's end: a ?host= quoting a URL is described
+     * as written (pattern-redacted). Every other '@' after the authority is refused. */
+    const char *q = strpbrk(strstr(url, "://") + 3, "?#");
+    if (u && (!q || (size_t)(q - url) > to)) {
+        char d[1024], d2[1024];
+        dburl_describe(u, d, sizeof d);
+        if (strstr(d, span)) {
+            /* Same URL, filler in the span (no ':', '/', '?', '#' or '@': the span keeps its
+             * shape-free reading); judged only when that one parses too. */
+            char *url2 = strdup(url);
+            struct dburl u2;
+            char err2[512];
+            bool judged = false;
+            if (url2) {
+                memset(url2 + from, 'Q', n);
+                if (dburl_parse(url2, &u2, err2, sizeof err2) == 0) {
+                    judged = !strstr(dburl_describe(&u2, d2, sizeof d2), span);
+                    dburl_free(&u2);
+                }
+                free(url2);
+            }
+            if (judged) {
+                fprintf(stderr, "secret span '%s' in the description '%s' of '%s'\n", span, d, url);
+                abort();
+            }
+        }
+    }
+out:
+    free(span);
+    free(masked);
+}
+
 /* The redacted form of a message that quotes secret holds no secret. */
 static void check_message(const struct dburl *u, const char *before, const char *secret,
                           const char *after)
@@ -204,6 +297,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         free(url2);
     }
+
+    check_secret_span(url, rc1 == 0 ? &u1 : NULL);
 
     if (rc1 == 0 && *u1.password) {
         /* libpq's error text and conninfo strings quote the decoded password; a message may

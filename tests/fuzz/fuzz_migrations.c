@@ -393,6 +393,10 @@ NOCOV static void check_checksums(const struct migration_local *m, bool case_too
     struct migration_local sm;
     streamed(s, n, 1 + n % 7, &sm);
     CHECK(sm.script_len == n && !strcmp(sm.checksum, m->checksum));
+    /* The first NUL byte, kept or streamed, found where memchr finds it. */
+    const unsigned char *nul = memchr(s, '\0', n);
+    CHECK(m->has_nul == (nul != NULL) && sm.has_nul == m->has_nul);
+    CHECK(!nul || (m->nul_at == (size_t)(nul - s) && sm.nul_at == m->nul_at));
     CHECK(strlen(m->checksum) == MIGRATIONS_CHECKSUM_LEN);
     CHECK(matches(s, n, &sm, m->checksum));
     char other[MIGRATIONS_CHECKSUM_LEN + 1];
@@ -512,8 +516,27 @@ NOCOV static void check_report(const struct migrations_report *rep, const struct
 }
 
 NOCOV static void check_judgement(const struct migrations_judgement *j,
-                                  const struct migrations_report *rep, const struct situation *s)
+                                  const struct migrations_report *rep, const struct situation *s,
+                                  const struct migration_list *list)
 {
+    /* A readable migration.sql holding a NUL byte fails the step, whatever else is true, and
+     * an issue names the first such file and its offset. */
+    for (size_t i = 0; i < list->count; i++) {
+        const struct migration_local *m = &list->items[i];
+        if (!m->has_nul || m->script_errno)
+            continue;
+        CHECK(j->verdict == MIGRATIONS_FAIL && j->exit_code == EXIT_MIGRATIONS);
+        char want[600];
+        snprintf(want, sizeof want,
+                 "'prisma/migrations/%s/migration.sql' holds a NUL byte at offset %zu", m->name,
+                 m->nul_at);
+        bool named = false;
+        for (size_t k = 0; k < j->nissues; k++)
+            named |= j->issues[k].fail && strstr(j->issues[k].text, want) != NULL;
+        /* A name too long for the issue's line is cut: only a short one is looked for. */
+        CHECK(named || strlen(want) > 300);
+        break;
+    }
     CHECK(j->nissues <= MIGRATIONS_MAX_ISSUES);
     bool any_fail = false;
     for (size_t i = 0; i < j->nissues; i++) {
@@ -620,7 +643,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct migrations_judgement j;
     migrations_judge(&rep, &list, "prisma/migrations", "public", s.mode, s.pending, s.edited,
                      s.missing, s.failed, &j);
-    check_judgement(&j, &rep, &s);
+    check_judgement(&j, &rep, &s, &list);
 
     char names[64];
     size_t outlen = s.small ? 9 : sizeof names;

@@ -145,6 +145,43 @@ no_process_in_app() {
     [ -x node_modules/.bin/prisma ]
 }
 
+# reason_line: the line of $output that gives the step's reason (the failed command's).
+reason_line() { grep -E "exited with code [0-9]+; " <<<"$output" | head -1; }
+
+@test "npm ci with a lockfile out of sync quotes npm's error code and message, not its log file's path" {
+    mkdir "$BATS_TEST_TMPDIR/sync"
+    cd "$BATS_TEST_TMPDIR/sync"
+    echo '{"name":"sync","version":"1.0.0","dependencies":{}}' >package.json
+    npm install --offline --no-audit --no-fund >/dev/null 2>&1
+    [ -f package-lock.json ]
+    echo '{"name":"sync","version":"1.0.0","dependencies":{"left-pad":"1.3.0"}}' >package.json
+    run "$DEVINIT" -q --only=deps -- sh -c 'echo APP-RAN'
+    echo "$output"
+    [ "$status" -eq 70 ]
+    line=$(reason_line)
+    echo "reason: $line"
+    [[ "$line" == *"'npm ci' exited with code 1; npm error code EUSAGE: \`npm ci\` can only install packages when your package.json and package-lock.json"* ]]
+    [[ "$line" != *"complete log"* ]]
+    [[ "$output" != *APP-RAN* ]]
+}
+
+@test "pnpm with a lockfile out of sync quotes its ERR_PNPM headline, not the dump after it" {
+    command -v pnpm >/dev/null || skip "pnpm is not installed"
+    mkdir "$BATS_TEST_TMPDIR/pnpm"
+    cd "$BATS_TEST_TMPDIR/pnpm"
+    echo '{"name":"p","version":"1.0.0","dependencies":{}}' >package.json
+    pnpm install --offline </dev/null >/dev/null 2>&1
+    [ -f pnpm-lock.yaml ]
+    echo '{"name":"p","version":"1.0.0","dependencies":{"left-pad":"1.3.0"}}' >package.json
+    run "$DEVINIT" -q --only=deps -- sh -c 'echo APP-RAN'
+    echo "$output"
+    [ "$status" -eq 70 ]
+    line=$(reason_line)
+    echo "reason: $line"
+    [[ "$line" == *"'pnpm install --frozen-lockfile' exited with code 1; ERR_PNPM_OUTDATED_LOCKFILE Cannot install with \"frozen-lockfile\" because pnpm-lock.yaml is not up to date"* ]]
+    [[ "$output" != *APP-RAN* ]]
+}
+
 @test "a failing install exits 70 naming the command and its exit code, and the app does not start" {
     mkdir "$BATS_TEST_TMPDIR/broken"
     cd "$BATS_TEST_TMPDIR/broken"

@@ -118,3 +118,21 @@ load ../lib/supervisor
     [ "$status" -eq 69 ]
     [ ! -e "$BATS_TEST_TMPDIR/started" ]
 }
+
+@test "a 100 MB prisma schema exits 78 in check and at start, naming the file and the limit" {
+    cd "$BATS_TEST_TMPDIR"
+    mkdir -p prisma
+    {
+        printf 'datasource db {\n  provider = "postgresql"\n}\ngenerator client {\n  provider = "prisma-client-js"\n}\n'
+        head -c 100000000 /dev/zero | tr '\0' 'x' | fold -w 99 | sed 's|^|//|'
+    } >prisma/schema.prisma
+    [ "$(stat -c %s prisma/schema.prisma)" -gt 100000000 ]
+    for cmd in "check" "-- touch app-ran"; do
+        # shellcheck disable=SC2086 # cmd is words
+        run "$DEVINIT" --only=generate $cmd
+        echo "$cmd: $output"
+        [ "$status" -eq 78 ]
+        [[ "$output" == *"prisma schema '$PWD/prisma/schema.prisma' is larger than 16 MiB, the most devinit reads of a schema file"* ]]
+        [ ! -e app-ran ]
+    done
+}

@@ -106,6 +106,40 @@ refused() {
     refused "Hunter2-S3cret" "must start with 'postgresql://'"
 }
 
+@test "a password with an unencoded '/' whose first piece reads as a port exits 78 and no piece of it shows, in check, check --json and at start" {
+    secret_add '2024/Summer!'
+    for url in "postgresql://app:2024/Summer!@127.0.0.1:$PGPORT_T/app" \
+        "postgresql://2024/Summer!@127.0.0.1:$PGPORT_T/app" \
+        "postgresql://app:2024?Summer!@127.0.0.1:$PGPORT_T/app"; do
+        for cmd in "check" "check --json" "-v -v -- true"; do
+            # shellcheck disable=SC2086 # cmd is words
+            run env DATABASE_URL="$url" "$DEVINIT" $cmd
+            echo "$cmd: $output"
+            [ "$status" -eq 78 ]
+            [[ "$output" == *"an '@' after its host part"* ]]
+            [[ "$output" != *Summer* ]]
+            [[ "$output" != *2024* ]]
+        done
+    done
+}
+
+@test "an empty host with a port or credentials exits 78, in check and at start, and never reaches libpq's default host" {
+    pw=$(enc "$RAW_PW")
+    # Each of these reached the server on 127.0.0.1:$PGPORT_T (libpq's default host).
+    for url in "postgresql://rawpw:$pw@:$PGPORT_T/postgres" \
+        "postgresql://rawpw:$pw@/postgres?port=$PGPORT_T&host=127.0.0.1" \
+        "postgresql://:$PGPORT_T/postgres"; do
+        for cmd in "check" "-- touch app-ran"; do
+            # shellcheck disable=SC2086 # cmd is words
+            run env DATABASE_URL="$url" PGHOST=127.0.0.1 PGPORT="$PGPORT_T" "$DEVINIT" --only=wait,migrate $cmd
+            echo "$cmd: $output"
+            [ "$status" -eq 78 ]
+            [[ "$output" == *"but no host: write the host after"* ]]
+            [ ! -e app-ran ]
+        done
+    done
+}
+
 @test "a wrong password in an odd encoding exits 77 and shows neither form of it" {
     pw='Hunter2 S3cret ✓'
     run env DATABASE_URL="postgresql://$(enc "$U_USER"):$(enc "$pw")@127.0.0.1:$PGPORT_T/$(enc "$U_DB")" \

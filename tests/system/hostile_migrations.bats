@@ -227,6 +227,48 @@ PY
     [ "$(sql -c "SELECT to_regclass('public.big')")" = big ]
 }
 
+@test "a NUL byte in migration.sql exits 65 in check and at start, naming the file and its offset, before anything runs" {
+    add_migration 20240101000000_ok 'CREATE TABLE ok (id int);'
+    mkdir -p "$M/20240102000000_nul"
+    # What the server would see of it: only the statement before the NUL.
+    printf 'CREATE TABLE before_nul (id int);\0CREATE TABLE after_nul (id int);\n' \
+        >"$M/20240102000000_nul/migration.sql"
+    want="'$M/20240102000000_nul/migration.sql' holds a NUL byte at offset 33"
+    run "$DEVINIT" check --only=wait,migrate
+    echo "$output"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"$want"* ]]
+    check_json_ok
+    [ "$STATUS" -eq 65 ]
+    [[ "$MIGRATE" == *"holds a NUL byte at offset 33"* ]]
+    for mode in deploy check; do
+        run env DEVINIT_MIGRATE_MODE=$mode "$DEVINIT" --only=wait,migrate -- touch app-ran
+        echo "$output"
+        [ "$status" -eq 65 ]
+        [ ! -e app-ran ]
+        [[ "$output" == *"$want"* ]]
+    done
+    # Nothing ran: not the good migration before it, not the part before the NUL.
+    [ -z "$(sql -c "SELECT to_regclass('public._prisma_migrations')")" ]
+    [ -z "$(sql -c "SELECT to_regclass('public.ok')")" ]
+    [ -z "$(sql -c "SELECT to_regclass('public.before_nul')")" ]
+}
+
+@test "a NUL byte 2 MB into a streamed migration.sql is found at its offset, applied row or not" {
+    mkdir -p "$M/20240101000000_bignul"
+    python3 - "$M/20240101000000_bignul/migration.sql" <<'PY'
+import sys
+with open(sys.argv[1], "wb") as f:
+    f.write(b"CREATE TABLE bignul (id int);\n" + b"-" * (2000000 - 30) + b"\0tail\n")
+PY
+    create_table
+    applied 20240101000000_bignul
+    run "$DEVINIT" check --only=wait,migrate
+    echo "$output"
+    [ "$status" -eq 65 ]
+    [[ "$output" == *"20240101000000_bignul/migration.sql' holds a NUL byte at offset 2000000"* ]]
+}
+
 @test "a migration named with control characters and a newline is shown escaped, on one line" {
     bad=$'20240101000000_a\e[31mred\nnext'
     add_migration "$bad" 'CREATE TABLE esc (id int);'

@@ -103,7 +103,24 @@ static const struct row rows[] = {
     {"postgresql://u:p@[not:v6]/d", NULL, "not a valid IPv6"},
     {"postgresql://u:p@[::1]x/d", NULL, "after the IPv6"},
     {"postgresql://u:p@h^st/d", NULL, "host contains"},
-    {"postgresql://u:pa/ss@h/d", NULL, "port is not a number"},
+    {"postgresql://u:pa/ss@h/d", NULL, "an '@' after its host part"},
+    /* an empty host with a port or credentials: Prisma's URL parser refuses it */
+    {"postgresql://u:p@:5432/db", NULL, "a port but no host"},
+    {"postgresql://:5432/db", NULL, "a port but no host"},
+    {"postgresql://u:p@:/db", NULL, "a port but no host"},
+    {"postgresql://u:p@/db", NULL, "credentials but no host"},
+    {"postgresql://u@/db?host=/var/run/postgresql", NULL, "credentials but no host"},
+    {"postgresql://:p@/db", NULL, "credentials but no host"},
+    {"postgresql://@/db", "host=localhost|port=5432|dbname=db", NULL},
+    {"postgresql:///db?host=/tmp", "host=/tmp|port=5432|dbname=db", NULL},
+    /* an unencoded '/', '?' or '#' in a password whose first piece reads as a port */
+    {"postgresql://app:2024/Summer!@db:5432/app", NULL, "an '@' after its host part"},
+    {"postgresql://2024/Summer!@db:5432/app", NULL, "an '@' after its host part"},
+    {"postgresql://u:1?x@h/d", NULL, "an '@' after its host part"},
+    {"postgresql://u:1#x@h/d", NULL, "an '@' after its host part"},
+    {"postgresql://u:a@b/c@h/d", NULL, "an '@' after its host part"},
+    {"postgresql://u@h/d?application_name=me@host",
+     "host=h|port=5432|user=u|dbname=d|application_name=me@host", NULL},
     {"postgresql://u@h/d?connect_timeout=5s", NULL, "'connect_timeout'"},
     {"postgresql://u@h/d?connection_limit=-1", NULL, "'connection_limit'"},
     {"postgresql://u@h/d?pgbouncer=yes", NULL, "'pgbouncer'"},
@@ -242,6 +259,17 @@ static void test_dburl_redact(void **state)
     assert_string_equal(out, "DATABASE_URL=postgres://x:***@h/d is bad");
     dburl_redact(NULL, "postgresql://nouser@h/d", out, sizeof out);
     assert_string_equal(out, "postgresql://nouser@h/d");
+    /* Whatever a parser makes of it, the span from the first ':' (or from "://" when there
+     * is none and the span cannot be a user name) to the last '@' is masked. */
+    dburl_redact(NULL, "url postgresql://app:2024/Summer!@db:5432/app end", out, sizeof out);
+    assert_string_equal(out, "url postgresql://app:***@db:5432/app end");
+    dburl_redact(NULL, "url postgresql://2024/Summer!@db:5432/app end", out, sizeof out);
+    assert_string_equal(out, "url postgresql://***@db:5432/app end");
+    dburl_redact(NULL, "postgres://pw?x#y@h", out, sizeof out);
+    assert_string_equal(out, "postgres://***@h");
+    /* A "password=" value ends at '&': a URL in it is still masked as a URL. */
+    dburl_redact(NULL, "password=postgres://x&y:s3cr3t@h", out, sizeof out);
+    assert_null(strstr(out, "s3cr3t"));
     dburl_redact(NULL, "password='a b\\' c' sslpassword=zz&x=1", out, sizeof out);
     assert_string_equal(out, "password=*** sslpassword=***&x=1");
     dburl_redact(NULL, "password authentication failed for user \"app\"", out, sizeof out);

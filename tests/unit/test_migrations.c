@@ -516,6 +516,59 @@ static void test_migrations_judge_deploy_missing_script(void **state)
     migrations_list_free(&l);
 }
 
+/* A NUL byte in migration.sql fails the step in every mode and state, naming the file and
+ * the offset of the first one; the streamed digest finds the same offset, however the file is
+ * cut into pieces. */
+static void test_migrations_nul_byte_refused(void **state)
+{
+    (void)state;
+    static const char sql[] = "CREATE TABLE a (id int);\0DROP TABLE a;\0";
+    struct migration_list l = {0};
+    assert_int_equal(migrations_list_add(&l, "01_ok", "SELECT 1;", 9, 0), 0);
+    assert_int_equal(migrations_list_add(&l, "02_nul", sql, sizeof sql - 1, 0), 0);
+    migrations_list_sort(&l);
+    assert_true(l.items[1].has_nul);
+    assert_int_equal(l.items[1].nul_at, 24);
+    assert_false(l.items[0].has_nul);
+    const enum migrate_mode modes[] = {MIGRATE_CHECK, MIGRATE_DEPLOY};
+    for (size_t i = 0; i < 2; i++) {
+        struct migrations_judgement j;
+        judge(&l, NULL, 0, false, 0, modes[i], POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_WARN,
+              &j);
+        assert_int_equal(j.verdict, MIGRATIONS_FAIL);
+        assert_int_equal(j.exit_code, 65);
+        assert_true(has_issue(&j,
+                              "'prisma/migrations/02_nul/migration.sql' holds a NUL byte "
+                              "at offset 24",
+                              true));
+    }
+    /* Applied already, with the whole file's checksum: still refused. */
+    char sum[MIGRATIONS_CHECKSUM_LEN + 1];
+    migrations_checksum(sql, sizeof sql - 1, sum);
+    char sum1[MIGRATIONS_CHECKSUM_LEN + 1];
+    migrations_checksum("SELECT 1;", 9, sum1);
+    const struct migration_row rows[] = {{"01_ok", sum1, true, false, NULL, NULL},
+                                         {"02_nul", sum, true, false, NULL, NULL}};
+    struct migrations_judgement j;
+    judge(&l, rows, 2, true, 0, MIGRATE_CHECK, POLICY_WARN, POLICY_WARN, POLICY_WARN, POLICY_WARN,
+          &j);
+    assert_int_equal(j.verdict, MIGRATIONS_FAIL);
+    migrations_list_free(&l);
+
+    for (size_t piece = 1; piece <= sizeof sql; piece++) {
+        struct migrations_digest d;
+        assert_int_equal(migrations_digest_begin(&d), 0);
+        for (size_t off = 0; off < sizeof sql - 1; off += piece)
+            migrations_digest_update(&d, sql + off,
+                                     sizeof sql - 1 - off < piece ? sizeof sql - 1 - off : piece);
+        struct migration_local m;
+        memset(&m, 0, sizeof m);
+        migrations_digest_final(&d, &m);
+        assert_true(m.has_nul);
+        assert_int_equal(m.nul_at, 24);
+    }
+}
+
 /* The streamed checksums give every variant made by hand below, however the file is cut
  * into pieces (a CR at the end of a piece, an LF at the start of the next). */
 static void digest_in_pieces(const char *text, size_t piece, struct migration_local *m)
@@ -691,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_migrations_classify_lock_mismatch),
         cmocka_unit_test(test_migrations_judge_defaults),
         cmocka_unit_test(test_migrations_judge_deploy_missing_script),
+        cmocka_unit_test(test_migrations_nul_byte_refused),
         cmocka_unit_test(test_migrations_name_list_truncates),
         cmocka_unit_test(test_migrations_digest_streamed_matches_whole),
         cmocka_unit_test_setup_teardown(test_migrations_read_dir_streams_large_files, setup,
