@@ -288,7 +288,9 @@ exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd,
     }
     if (o->dir && chdir(o->dir) < 0)
         goto fail;
-    if (sv.user.set && geteuid() != sv.user.uid) {
+    /* As root, always: `[app] user = 0:4242` keeps uid 0 but must still take gid 4242 and
+     * its groups. Not root, user_check_switch() made sure devinit already is that user. */
+    if (sv.user.set && geteuid() == 0) {
         /* Groups first, then the gid, then the uid: each later call removes the right to make
          * the earlier ones. Then prove there is no way back to root. */
         if (syscall(SYS_SETGROUPS, (size_t)sv.user.ngroups, sv.user.groups) < 0 ||
