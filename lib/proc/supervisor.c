@@ -236,6 +236,11 @@ void supervisor_set_user(const struct user_spec *u)
         memset(&sv.user, 0, sizeof sv.user);
 }
 
+const struct user_spec *supervisor_user(void)
+{
+    return &sv.user;
+}
+
 /* ---- spawning ----------------------------------------------------------------------------- */
 
 /* vfork: the child borrows devinit's memory until it execs, so no page table is copied for it

@@ -20,6 +20,7 @@
 #include "config/envfile.h"
 #include "base/clock.h"
 #include "base/exitcodes.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "db/pgconn.h"
 #include "steps/step.h"
@@ -592,9 +593,11 @@ static int find_url(const struct config *cfg, char **url, char *from, size_t fro
     int r = envfile_lookup(cfg->app.dir, var, url, &src);
     if (r == 0)
         snprintf(from, fromlen, "%s%s", var, !strcmp(src, ".env") ? " (from .env)" : "");
+    else if (r == -ELOOP)
+        return r; /* a link refused while root works for the app's user: an error */
     else if (r != -ENOENT)
         log_warn(NAME, "cannot read '%s/.env': %s",
-                 cfg->app.dir && *cfg->app.dir ? cfg->app.dir : ".", strerror(-r));
+                 cfg->app.dir && *cfg->app.dir ? cfg->app.dir : ".", file_strerror(r));
     return r == -ENOENT || r == 0 ? r : -ENOENT;
 }
 
@@ -613,7 +616,17 @@ static void wait_check(struct step_run *r)
     }
 
     char *url = NULL, from[128] = "";
-    bool has_url = find_url(cfg, &url, from, sizeof from) == 0;
+    rc = find_url(cfg, &url, from, sizeof from);
+    if (rc == -ELOOP) {
+        free(svcs);
+        step_checked(r, STEP_ERROR, EXIT_CONFIG,
+                     "'%s/.env' is a symbolic link: devinit runs as root for [app] user '%s' "
+                     "and follows no link that user could have planted; replace it with the "
+                     "file itself",
+                     cfg->app.dir && *cfg->app.dir ? cfg->app.dir : ".", cfg->app.user);
+        return;
+    }
+    bool has_url = rc == 0;
     if (!has_url && !nsvc) {
         free(svcs);
         step_checked(r, STEP_SKIPPED, 0, "no %s", var);
