@@ -588,7 +588,7 @@ const char *child_exec_error(const char *file, int err)
 {
     static char buf[256];
     struct stat st;
-    if (err == ENOENT && strchr(file, '/') && stat(file, &st) == 0) {
+    if (err == ENOENT && strchr(file, '/') && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
         char line[128] = "";
         FILE *f = fopen(file, "re");
         if (f) {
