@@ -53,7 +53,9 @@ static int passwd_find(const char *path, const char *name, uid_t uid, struct pw_
         return errno == ENOENT ? 0 : -errno;
     struct passwd *pw;
     while ((pw = fgetpwent(f))) {
-        if (!pw->pw_name || (name ? strcmp(pw->pw_name, name) != 0 : pw->pw_uid != uid))
+        /* '+'/'-' lines are compat's references to NIS, not users. */
+        if (!pw->pw_name || *pw->pw_name == '+' || *pw->pw_name == '-' ||
+            (name ? strcmp(pw->pw_name, name) != 0 : pw->pw_uid != uid))
             continue;
         if (strlen(pw->pw_name) >= sizeof out->name)
             continue;
@@ -93,7 +95,7 @@ static int group_scan(const char *path, const char *group, gid_t *gid, bool *gfo
         return errno == ENOENT ? 0 : -errno;
     struct group *gr;
     while ((gr = fgetgrent(f))) {
-        if (!gr->gr_name)
+        if (!gr->gr_name || *gr->gr_name == '+' || *gr->gr_name == '-')
             continue;
         if (group && !*gfound && strcmp(gr->gr_name, group) == 0) {
             *gid = gr->gr_gid;
