@@ -27,6 +27,7 @@ HERE=$(cd "$(dirname "$0")/.." && pwd)
 . "$HERE/bench/lib.sh"
 bench_devinit init.sh
 STATIC=${DEVINIT_STATIC_BIN:-$HERE/build/static/devinit}
+export -n DEVINIT_STATIC_BIN # the bench's, not a devinit key: devinit would refuse it
 # Absolute: the runs happen in a scratch directory.
 STATIC=$(realpath -m "$STATIC")
 [ "$(id -u)" -eq 0 ] || { echo "init.sh: run as root (unshare --pid)" >&2; exit 2; }

@@ -16,7 +16,10 @@ cmake --preset ci >/dev/null && cmake --build --preset ci -j"$(nproc)" >/dev/nul
 
 # Every script measures the static binary, the one an image ships (docker/Dockerfile.dev);
 # init.sh measures the dynamic release build (ci preset) beside it.
-export DEVINIT_STATIC_BIN=$PWD/build/static/devinit
+# Not exported: devinit refuses DEVINIT_ variables that are not its keys (init.sh's default is
+# the same path).
+DEVINIT_STATIC_BIN=$PWD/build/static/devinit
+export -n DEVINIT_STATIC_BIN
 
 ALL=(init ready migrate scale warm sync)
 which=("$@")

@@ -54,6 +54,7 @@ static void print_version(void)
 #else
     printf("dynamic build on %s: all libpq features of the system library\n", libc);
 #endif
+    printf("[app] user from /etc/passwd and /etc/group, never through NSS modules\n");
 }
 
 static enum init_mode mode_of(enum cli_command cmd)

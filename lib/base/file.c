@@ -9,10 +9,35 @@
 
 #include "base/exitcodes.h"
 
+static bool guard_links;
+
+void file_guard_links(bool on)
+{
+    guard_links = on;
+}
+
+bool file_links_guarded(void)
+{
+    return guard_links;
+}
+
+int file_open_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (guard_links ? O_NOFOLLOW : 0));
+    if (fd >= 0)
+        return fd;
+    int e = errno;
+    struct stat st;
+    /* O_DIRECTORY|O_NOFOLLOW says ENOTDIR for a link: tell the refused link apart. */
+    if (e == ENOTDIR && guard_links && lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+        return -ELOOP;
+    return -e;
+}
+
 int file_open(int dirfd, const char *path, unsigned flags, struct stat *st)
 {
     int oflags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
-    if (flags & FILE_NOFOLLOW)
+    if ((flags & FILE_NOFOLLOW) || guard_links)
         oflags |= O_NOFOLLOW;
     int fd = openat(dirfd, path, oflags);
     if (fd < 0)

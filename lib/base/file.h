@@ -6,6 +6,7 @@
 #ifndef DEVINIT_FILE_H
 #define DEVINIT_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -13,6 +14,17 @@
 /* Refuse a symbolic link as the last component (-ELOOP): for files in the app's tree, where
  * the app's unprivileged user could have planted a link for root to follow. */
 #define FILE_NOFOLLOW 1u
+
+/* While root works for an unprivileged app user ([app] user), every file in the app's tree
+ * may be a link that user planted to make root read or write what it may not: then every
+ * file_open() refuses a link as the last component, as FILE_NOFOLLOW does, and
+ * file_open_dir() refuses a linked directory. Set once, before any thread reads a file. */
+void file_guard_links(bool on);
+bool file_links_guarded(void);
+
+/* Opens the directory path for *at() calls, close-on-exec: refusing a symbolic link
+ * (-ELOOP) when links are guarded. The fd, -ENOENT, -ENOTDIR, -ELOOP or another -errno. */
+int file_open_dir(const char *path);
 
 /* Opens path (relative to dirfd; AT_FDCWD: the working directory) for reading, close-on-exec,
  * when it is a regular file, and fills *st. Returns the fd (the caller closes it), or -ENOENT

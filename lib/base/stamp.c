@@ -124,22 +124,6 @@ size_t stamp_format(const struct stamp *s, const char *comment, char *buf, size_
     return need;
 }
 
-int stamp_read(const char *path, struct stamp *s)
-{
-    stamp_init(s);
-    /* Never through a link: the stamp sits in node_modules, which the app's user owns. */
-    char *buf;
-    size_t len;
-    int rc = file_read(AT_FDCWD, path, FILE_NOFOLLOW, STAMP_FILE_MAX, &buf, &len);
-    if (rc == -EFBIG || rc == -EINVAL || rc == -ELOOP || rc == -EISDIR)
-        return -EINVAL; /* not a stamp */
-    if (rc < 0)
-        return rc;
-    rc = stamp_parse(buf, len, s);
-    free(buf);
-    return rc;
-}
-
 /* Splits path into its directory ("." for a bare name) and base name. */
 static int split_path(const char *path, char *dir, size_t dlen, const char **base)
 {
@@ -162,6 +146,40 @@ static int split_path(const char *path, char *dir, size_t dlen, const char **bas
     return **base ? 0 : -EINVAL;
 }
 
+/* The stamp's directory, opened once so that every later call names the file relative to it:
+ * a node_modules the app's user replaced by a link is refused (when links are guarded), and
+ * cannot be swapped for one between two calls. */
+static int open_parent(const char *path, const char **base)
+{
+    char dir[PATH_MAX];
+    int rc = split_path(path, dir, sizeof dir, base);
+    if (rc < 0)
+        return rc;
+    rc = file_open_dir(dir);
+    return rc == -ENOTDIR ? -ENOENT : rc;
+}
+
+int stamp_read(const char *path, struct stamp *s)
+{
+    stamp_init(s);
+    const char *base;
+    int dfd = open_parent(path, &base);
+    if (dfd < 0)
+        return dfd == -ELOOP ? -EINVAL : dfd; /* a linked directory holds no stamp of ours */
+    /* Never through a link: the stamp sits in node_modules, which the app's user owns. */
+    char *buf;
+    size_t len;
+    int rc = file_read(dfd, base, FILE_NOFOLLOW, STAMP_FILE_MAX, &buf, &len);
+    close(dfd);
+    if (rc == -EFBIG || rc == -EINVAL || rc == -ELOOP || rc == -EISDIR)
+        return -EINVAL; /* not a stamp */
+    if (rc < 0)
+        return rc;
+    rc = stamp_parse(buf, len, s);
+    free(buf);
+    return rc;
+}
+
 static int write_all(int fd, const char *buf, size_t len)
 {
     while (len > 0) {
@@ -181,39 +199,39 @@ static int write_all(int fd, const char *buf, size_t len)
 
 /* The rename is only durable once the directory entry is on disk. Some file systems refuse to
  * fsync a directory (EINVAL): the rename itself has still happened, so that is not a failure. */
-static int sync_dir(const char *dir)
+static int sync_dir(int dfd)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
+    if (fsync(dfd) < 0 && errno != EINVAL && errno != EROFS)
         return -errno;
-    int rc = 0;
-    if (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)
-        rc = -errno;
-    close(fd);
-    return rc;
+    return 0;
 }
 
 int stamp_write(const char *path, const struct stamp *s, const char *comment)
 {
-    char dir[PATH_MAX], tmp[PATH_MAX];
     const char *base;
-    int rc = split_path(path, dir, sizeof dir, &base);
-    if (rc < 0)
-        return rc;
-    int n = snprintf(tmp, sizeof tmp, "%s/.%s.tmp", dir, base);
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return -ENAMETOOLONG;
-
+    char tmp[NAME_MAX + 1];
     char text[STAMP_FILE_MAX];
     size_t len = stamp_format(s, comment, text, sizeof text);
     if (len >= sizeof text)
         return -E2BIG;
+    int dfd = open_parent(path, &base);
+    if (dfd < 0)
+        return dfd;
+    int n = snprintf(tmp, sizeof tmp, ".%s.tmp", base);
+    if (n < 0 || (size_t)n >= sizeof tmp) {
+        close(dfd);
+        return -ENAMETOOLONG;
+    }
 
     /* A fixed temporary name: a devinit killed between open and rename leaves at most this
      * one file, which the next write truncates and reuses. */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (fd < 0)
-        return (errno == ENOTDIR) ? -ENOENT : -errno;
+    int rc = 0;
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        rc = errno == ENOTDIR ? -ENOENT : -errno;
+        close(dfd);
+        return rc;
+    }
     rc = write_all(fd, text, len);
     /* Without the fsync a crash after the rename can leave an empty stamp under the final name
      * (ext4 and xfs order data and rename only with auto_da_alloc, which is not guaranteed). */
@@ -222,27 +240,27 @@ int stamp_write(const char *path, const struct stamp *s, const char *comment)
     /* NFS and some FUSE file systems report a full disk only at close. */
     if (close(fd) < 0 && rc == 0 && errno != EINTR)
         rc = -errno;
-    if (rc == 0 && rename(tmp, path) < 0)
+    if (rc == 0 && renameat(dfd, tmp, dfd, base) < 0)
         rc = -errno;
-    if (rc < 0) {
-        int saved = errno;
-        unlink(tmp);
-        errno = saved;
-        return rc;
-    }
-    return sync_dir(dir);
+    if (rc < 0)
+        unlinkat(dfd, tmp, 0);
+    else
+        rc = sync_dir(dfd);
+    close(dfd);
+    return rc;
 }
 
 int stamp_remove(const char *path)
 {
-    if (unlink(path) < 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            return 0;
-        return -errno;
-    }
-    char dir[PATH_MAX];
     const char *base;
-    if (split_path(path, dir, sizeof dir, &base) < 0)
-        return 0;
-    return sync_dir(dir);
+    int dfd = open_parent(path, &base);
+    if (dfd < 0)
+        return dfd == -ENOENT ? 0 : dfd;
+    int rc = 0;
+    if (unlinkat(dfd, base, 0) < 0)
+        rc = errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+    else
+        rc = sync_dir(dfd);
+    close(dfd);
+    return rc;
 }

@@ -503,6 +503,57 @@ int config_load_file(struct config *c, const char *path, bool must_exist, char *
     return rc;
 }
 
+/* The environment name of keys[i], upper-cased: DEVINIT_<SECTION>_<KEY>. */
+static void env_name_of(size_t i, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "DEVINIT_%s_%s", keys[i].section, keys[i].name);
+    for (int j = 0; j < n && (size_t)j < len; j++)
+        buf[j] = (char)toupper((unsigned char)buf[j]);
+}
+
+/* Levenshtein distance, case-insensitive, of two short names. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 127 || lb > 127)
+        return SIZE_MAX;
+    size_t row[128];
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t cost = toupper((unsigned char)a[i - 1]) != toupper((unsigned char)b[j - 1]);
+            size_t best = diag + cost;
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The known variable nearest to name (DEVINIT_CONFIG or a key's), for "did you mean". */
+static void nearest_env_key(const char *name, char *out, size_t len)
+{
+    size_t best = edit_distance(name, "DEVINIT_CONFIG");
+    snprintf(out, len, "DEVINIT_CONFIG");
+    for (size_t i = 0; i < NKEYS; i++) {
+        char want[128];
+        env_name_of(i, want, sizeof want);
+        size_t d = edit_distance(name, want);
+        if (d < best) {
+            best = d;
+            snprintf(out, len, "%s", want);
+        }
+    }
+}
+
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen)
 {
     static const char prefix[] = "DEVINIT_";
@@ -514,8 +565,8 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
             continue;
         char name[128];
         size_t nlen = (size_t)(eq - *e);
-        if (nlen >= sizeof name)
-            continue;
+        if (nlen >= sizeof name) /* cut: no key is that long, so it is refused below */
+            nlen = sizeof name - 1;
         memcpy(name, *e, nlen);
         name[nlen] = '\0';
         if (strcmp(name, "DEVINIT_CONFIG") == 0)
@@ -524,27 +575,21 @@ int config_load_env(struct config *c, char *const *envp, char *err, size_t errle
         const struct key *match = NULL;
         for (size_t i = 0; i < NKEYS && !match; i++) {
             char want[128];
-            int n = snprintf(want, sizeof want, "DEVINIT_%s_%s", keys[i].section, keys[i].name);
-            for (int j = 0; j < n; j++)
-                want[j] = (char)toupper((unsigned char)want[j]);
+            env_name_of(i, want, sizeof want);
             if (strcmp(want, name) == 0)
                 match = &keys[i];
         }
         if (!match) {
-            /* A known section with an unknown key is a typo worth a word; other DEVINIT_
-             * names belong to someone else (scripts, test harnesses). */
-            bool known_section = false;
-            for (size_t i = 0; i < NKEYS && !known_section; i++) {
-                size_t sl = strlen(keys[i].section);
-                known_section = nlen > 8 + sl && name[8 + sl] == '_' &&
-                                strncasecmp(name + 8, keys[i].section, sl) == 0;
-            }
-            if (known_section) /* the log escapes what the name may hold */
-                log_warn(NULL,
-                         "ignoring environment variable '%s': no such key (see "
-                         "config.ini.example)",
-                         name);
-            continue;
+            /* Refused like a typo in the file: `DEVINIT_APPUSER=node` ignored would run the app
+             * as root. Every DEVINIT_ name is devinit's (DESIGN.md), so none is someone
+             * else's to skip. */
+            char near[128];
+            nearest_env_key(name, near, sizeof near);
+            say(err, errlen,
+                "environment variable '%s' is not a configuration key: did you mean %s? "
+                "(DEVINIT_<SECTION>_<KEY> or DEVINIT_CONFIG, see config.ini.example)",
+                name, near);
+            return -EINVAL;
         }
         int rc = apply(c, match, eq + 1, name, err, errlen);
         if (rc < 0)

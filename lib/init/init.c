@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/exitcodes.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/path.h"
 #include "base/strbuf.h"
@@ -600,6 +601,9 @@ static int prepare_user(const struct config *cfg, uid_t *uid)
         return 0;
     *uid = u.uid;
     supervisor_set_user(&u);
+    /* Root working for another user: the app's tree is that user's, and so are its links. */
+    if (geteuid() == 0 && u.uid != 0)
+        file_guard_links(true);
     log_debug(NULL, "steps and app run as '%s' (uid %u, gid %u, %d groups)", u.name,
               (unsigned)u.uid, (unsigned)u.gid, u.ngroups);
     if (in.opts->mode != INIT_CHECK) {

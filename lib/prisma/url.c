@@ -89,9 +89,13 @@ static int from_envfile(struct prisma_url *u, const char *dir, const char *shown
 {
     looked(u, true, shown);
     int rc = envfile_lookup(dir, u->var, &u->url, NULL);
-    if (rc == 0) {
+    if (rc == 0 || rc == -ELOOP) {
+        /* -ELOOP: a link root refuses to follow for the app's user (base/file.h): an error
+         * for the caller, never "absent". */
         snprintf(u->from, sizeof u->from, "'%s'", shown);
-        return 0;
+        if (rc < 0)
+            u->url = NULL;
+        return rc;
     }
     if (rc != -ENOENT && rc != -ENOMEM) {
         /* Prisma would stop on it; devinit says so and goes on as if it were absent. */
@@ -244,6 +248,8 @@ int prisma_url_find(const struct prisma_settings *s, const char *var_explicit, s
             rc = from_envfile(u, p->app_dir, ".env");
             if (rc == 0)
                 snprintf(u->from, sizeof u->from, "'.env' (the config loads dotenv)");
+            if (rc == -ELOOP)
+                snprintf(u->from, sizeof u->from, "'.env'");
         } else {
             looked(u, false, "no .env (a Prisma config file turns Prisma's .env loading off)");
         }
@@ -259,7 +265,7 @@ int prisma_url_find(const struct prisma_settings *s, const char *var_explicit, s
     }
     prisma_project_free(p);
     free(p);
-    return rc == -ENOMEM ? rc : 0;
+    return rc == -ENOMEM || rc == -ELOOP ? rc : 0;
 }
 
 void prisma_url_free(struct prisma_url *u)

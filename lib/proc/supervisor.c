@@ -236,6 +236,11 @@ void supervisor_set_user(const struct user_spec *u)
         memset(&sv.user, 0, sizeof sv.user);
 }
 
+const struct user_spec *supervisor_user(void)
+{
+    return &sv.user;
+}
+
 /* ---- spawning ----------------------------------------------------------------------------- */
 
 /* vfork: the child borrows devinit's memory until it execs, so no page table is copied for it
@@ -288,7 +293,9 @@ exec_child(const struct child_opts *o, char *const *envp, int errfd, int nullfd,
     }
     if (o->dir && chdir(o->dir) < 0)
         goto fail;
-    if (sv.user.set && geteuid() != sv.user.uid) {
+    /* As root, always: `[app] user = 0:4242` keeps uid 0 but must still take gid 4242 and
+     * its groups. Not root, user_check_switch() made sure devinit already is that user. */
+    if (sv.user.set && geteuid() == 0) {
         /* Groups first, then the gid, then the uid: each later call removes the right to make
          * the earlier ones. Then prove there is no way back to root. */
         if (syscall(SYS_SETGROUPS, (size_t)sv.user.ngroups, sv.user.groups) < 0 ||
@@ -591,7 +598,7 @@ const char *child_exec_error(const char *file, int err)
 {
     static char buf[256];
     struct stat st;
-    if (err == ENOENT && strchr(file, '/') && stat(file, &st) == 0) {
+    if (err == ENOENT && strchr(file, '/') && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
         char line[128] = "";
         FILE *f = fopen(file, "re");
         if (f) {

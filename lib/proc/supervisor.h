@@ -37,6 +37,9 @@ struct user_spec;
  * USER and LOGNAME set from u. NULL (or !u->set): devinit's own user. u is copied. */
 void supervisor_set_user(const struct user_spec *u);
 
+/* The user set above (its `set` false when there is none). */
+const struct user_spec *supervisor_user(void);
+
 struct child;
 /* Called once when the child has exited and (for captured output) its pipes reached EOF.
  * wstatus is the raw wait(2) status; c->exec_errno says whether exec itself failed. */

@@ -20,10 +20,15 @@ struct user_spec {
     char home[256]; /* HOME; "/" when it has no entry */
 };
 
-/* Parses and resolves spec ("node", "1000", "1000:1000", "node:staff"). A name must exist in
- * the user database; a numeric uid need not (containers often run arbitrary uids). Returns 0,
- * or -EINVAL/-ENOENT with a message naming the spec and the remedy. */
+/* Parses and resolves spec ("node", "1000", "1000:1000", "node:staff") from /etc/passwd and
+ * /etc/group, never through NSS (see user.c). A name must be in the files; a numeric uid need
+ * not (containers often run arbitrary uids). Returns 0, or -EINVAL/-ENOENT/-errno with a
+ * message naming the spec, the files read and the remedy. */
 int user_resolve(const char *spec, struct user_spec *u, char *err, size_t errlen);
+
+/* The same, from the given files (the unit tests' fixtures). */
+int user_resolve_files(const char *spec, const char *passwd_path, const char *group_path,
+                       struct user_spec *u, char *err, size_t errlen);
 
 /* Whether this process can switch to u: it is root, or already is u. 0, or -EPERM with a
  * message. */

@@ -24,6 +24,8 @@
 #include "base/log.h"
 #include "base/path.h"
 #include "base/stamp.h"
+#include "proc/supervisor.h"
+#include "proc/user.h"
 #include "steps/step.h"
 
 #define NAME       "deps"
@@ -399,7 +401,14 @@ static void write_stamp(struct step_run *r, struct deps *d)
         return;
     }
     /* An install of a package without dependencies may create no node_modules. */
-    if (mkdir(d->node_modules, 0755) < 0 && errno != EEXIST) {
+    if (mkdir(d->node_modules, 0755) == 0) {
+        /* Made by root: the app's user's, or its next `npm ci` fails with EACCES. lchown: the
+         * user may have swapped it for a link since. */
+        const struct user_spec *u = supervisor_user();
+        if (u->set && geteuid() == 0 && lchown(d->node_modules, u->uid, u->gid) < 0)
+            log_warn(NAME, "cannot hand '%s' to user '%s': %s", d->node_modules, u->name,
+                     strerror(errno));
+    } else if (errno != EEXIST) {
         log_warn(NAME, "cannot create '%s': %s; the install will run again at the next start",
                  d->node_modules, strerror(errno));
         free(next);
@@ -430,6 +439,13 @@ static void deps_act(struct step_run *r)
     struct deps *d = r->priv;
     /* From here until a successful end there is no stamp: an interrupted install is redone. */
     int rc = stamp_remove(d->stamp_path);
+    if (rc == -ELOOP) {
+        step_acted(r, EXIT_CONFIG,
+                   "'%s' is a symbolic link: devinit runs as root for [app] user '%s' and "
+                   "follows no link that user could have planted; replace it with a directory",
+                   d->node_modules, r->cfg->app.user);
+        return;
+    }
     if (rc < 0) {
         step_acted(r, EXIT_OSERR, "cannot remove stamp '%s': %s; check the permissions of '%s'",
                    d->stamp_path, strerror(-rc), d->node_modules);

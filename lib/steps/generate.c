@@ -518,6 +518,14 @@ static void generate_act(struct step_run *r)
     }
     /* Until a generate succeeds there is no stamp: an interrupted one is redone. */
     int rc = stamp_remove(g->stamp_path);
+    if (rc == -ELOOP) {
+        step_acted(r, EXIT_CONFIG,
+                   "the folder of stamp '%s' is a symbolic link: devinit runs as root for [app] "
+                   "user '%s' and follows no link that user could have planted; replace it "
+                   "with a directory",
+                   rel(g, g->stamp_path), r->cfg->app.user);
+        return;
+    }
     if (rc < 0) {
         step_acted(r, EXIT_OSERR, "cannot remove stamp '%s': %s", rel(g, g->stamp_path),
                    strerror(-rc));

@@ -314,6 +314,13 @@ static void migrate_check(struct step_run *r)
         step_checked(r, STEP_ERROR, EXIT_OSERR, "out of memory");
         return;
     }
+    if (urc == -ELOOP) {
+        step_checked(r, STEP_ERROR, EXIT_CONFIG,
+                     "%s is a symbolic link: devinit runs as root for [app] user '%s' and follows "
+                     "no link that user could have planted; replace it with the file itself",
+                     pu.from, cfg->app.user);
+        return;
+    }
     if (urc < 0 && pu.needed) {
         step_checked(r, STEP_ERROR, EXIT_CONFIG,
                      "no %s, which %s needs: looked in %s; set %s (or [database] url)", pu.var,

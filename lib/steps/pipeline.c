@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/exitcodes.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "base/stamp.h"
 #include "proc/sigtable.h"
@@ -312,7 +313,7 @@ int step_write_stamp(struct step_run *r, const char *path, const char *shown, co
                  shown, again);
     else if (rc < 0)
         log_warn(r->step->name, "cannot write stamp '%s': %s; %s at the next start", shown,
-                 strerror(-rc), again);
+                 file_strerror(rc), again);
     return rc;
 }
 

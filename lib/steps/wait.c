@@ -20,6 +20,7 @@
 #include "config/envfile.h"
 #include "base/clock.h"
 #include "base/exitcodes.h"
+#include "base/file.h"
 #include "base/log.h"
 #include "db/pgconn.h"
 #include "prisma/url.h"
@@ -621,6 +622,14 @@ static void wait_check(struct step_run *r)
     if (rc == -ENOMEM) {
         free(svcs);
         step_checked(r, STEP_ERROR, EXIT_OSERR, "out of memory");
+        return;
+    }
+    if (rc == -ELOOP) {
+        free(svcs);
+        step_checked(r, STEP_ERROR, EXIT_CONFIG,
+                     "%s is a symbolic link: devinit runs as root for [app] user '%s' and follows "
+                     "no link that user could have planted; replace it with the file itself",
+                     pu.from, cfg->app.user);
         return;
     }
     bool has_url = rc == 0;

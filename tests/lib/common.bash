@@ -9,6 +9,21 @@
 # Test clusters need no durability.
 PG_SETTINGS="fsync=off"
 
+# devinit refuses every DEVINIT_ variable that is not one of its keys, so the harness's own
+# (from ctest, tests/run.sh, valgrind.sh) must not reach it: each is kept as a shell variable,
+# and exported as _DEVINIT_* for the next test process of bats to restore it from.
+for _v in DEVINIT_HELPERS DEVINIT_SOURCE_DIR DEVINIT_BUILD_DIR DEVINIT_STATIC_BIN \
+    DEVINIT_UNDER_VALGRIND DEVINIT_CACHE; do
+    _s=_$_v
+    if [ -n "${!_v+x}" ]; then
+        export "$_s=${!_v}"
+    elif [ -n "${!_s+x}" ]; then
+        printf -v "$_v" '%s' "${!_s}"
+    fi
+    export -n "$_v"
+done
+unset _v _s
+
 # No test listens on the default control socket: parallel tests (and a devinit running on the
 # machine) would answer each other's `status`. Tests of the socket set their own path.
 export DEVINIT_CONTROL_SOCKET=""

@@ -36,6 +36,43 @@ setup() {
     [ "${lines[3]}" = / ]
 }
 
+@test "a root uid with another gid runs with that gid and no other group" {
+    run env DEVINIT_APP_USER=0:4242 "$DEVINIT" --skip=all -- sh -c 'id -u; id -g; id -G'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "${lines[0]}" = 0 ]
+    [ "${lines[1]}" = 4242 ]
+    [ "${lines[2]}" = 4242 ]
+}
+
+@test "a user's supplementary groups come from /etc/group, the named group first" {
+    run env DEVINIT_APP_USER=devinit-u:devinit-extra "$DEVINIT" --skip=all -- sh -c 'id -g; id -G'
+    echo "$output"
+    [ "$status" -eq 0 ]
+    local extra
+    extra=$(getent group devinit-extra | cut -d: -f3)
+    [ "${lines[0]}" = "$extra" ]
+    [[ " ${lines[1]} " == " $extra "* ]]
+}
+
+@test "an unknown group is a configuration error naming the files read" {
+    run env DEVINIT_APP_USER=devinit-u:no-such-group "$DEVINIT" --skip=all -- true
+    echo "$output"
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"group 'no-such-group' is not in /etc/group"* ]]
+}
+
+@test "a misspelt DEVINIT_APP_USER stops devinit instead of running the app as root" {
+    local v
+    for v in DEVINIT_APPUSER DEVINIT_APP_USR; do
+        run env "$v=devinit-u" "$DEVINIT" --skip=all -- id -u
+        echo "$output"
+        [ "$status" -eq 78 ]
+        [[ "$output" == *"'$v' is not a configuration key: did you mean DEVINIT_APP_USER?"* ]]
+        [[ "$output" != *$'\n'0* ]]
+    done
+}
+
 @test "the app has no way back to root" {
     run env DEVINIT_APP_USER=devinit-u "$DEVINIT" --skip=all -- python3 -c 'import os; os.setuid(0)'
     [ "$status" -ne 0 ]
@@ -45,7 +82,7 @@ setup() {
 @test "an unknown user is a configuration error naming it" {
     run env DEVINIT_APP_USER=nobody-here "$DEVINIT" --skip=all -- true
     [ "$status" -eq 78 ]
-    [[ "$output" == *"'nobody-here' does not exist"* ]]
+    [[ "$output" == *"user 'nobody-here' is not in /etc/passwd (devinit reads /etc/passwd and /etc/group, not NSS)"* ]]
 }
 
 @test "a non-root devinit with another user set refuses clearly" {

@@ -327,3 +327,39 @@ PY
     run pgrep -f "sleep 31.7"
     [ "$status" -ne 0 ]
 }
+
+@test "a lockfile that becomes a link to /dev/zero, then a FIFO with a writer, leaves devinit answering and forwarding signals" {
+    start_devinit
+    old=$(cat app.pid)
+    ln -sf /dev/zero package-lock.json
+    wait_for grep -q "package-lock.json.*not a regular file" devinit.log
+    local t0
+    t0=$(now_ms)
+    run timeout -k 1 5 "$DEVINIT" status
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ $(($(now_ms) - t0)) -lt 2000 ]
+    rm package-lock.json
+    mkfifo package-lock.json
+    # A writer that holds the FIFO open with data waiting: a blocking read would never end.
+    exec 5<>package-lock.json
+    printf '{"lockfileVersion":3}' >&5
+    sleep 1 # past the debounce: the resync has met the FIFO
+    t0=$(now_ms)
+    run timeout -k 1 5 "$DEVINIT" status
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ $(($(now_ms) - t0)) -lt 2000 ]
+    [ "$(cat app.pid)" = "$old" ]
+    cat devinit.log
+    # SIGTERM still reaches the app (sleep dies of it) and devinit exits with its code.
+    t0=$(now_ms)
+    kill -TERM "$DPID"
+    local st=0
+    wait "$DPID" || st=$?
+    DPID=
+    exec 5>&-
+    echo "exit $st after $(($(now_ms) - t0)) ms"
+    [ "$st" -eq 143 ]
+    [ $(($(now_ms) - t0)) -lt 2000 ]
+}

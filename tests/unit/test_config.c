@@ -358,6 +358,27 @@ static void test_config_example_documents_every_key(void **state)
     assert_int_equal((size_t)nfound, config_key_count());
 }
 
+/* Every DEVINIT_ name that is not a key is refused with the nearest one: a typo must not
+ * silently leave the app running as root. */
+static void test_config_env_unknown_variable_refused(void **state)
+{
+    (void)state;
+    expect_env_error(
+        "DEVINIT_APPUSER=node",
+        "'DEVINIT_APPUSER' is not a configuration key: did you mean DEVINIT_APP_USER?");
+    expect_env_error(
+        "DEVINIT_APP_USR=node",
+        "'DEVINIT_APP_USR' is not a configuration key: did you mean DEVINIT_APP_USER?");
+    expect_env_error("DEVINIT_WATCH_MOD=poll", "did you mean DEVINIT_WATCH_MODE?");
+    expect_env_error("DEVINIT_CONFIGG=x", "did you mean DEVINIT_CONFIG?");
+    expect_env_error("DEVINIT_SOURCE_DIR=/src", "'DEVINIT_SOURCE_DIR' is not a configuration key");
+    char longname[300];
+    memset(longname, 'X', sizeof longname);
+    memcpy(longname, "DEVINIT_", 8);
+    snprintf(longname + 200, 100, "=1");
+    expect_env_error(longname, "is not a configuration key");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -383,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_config_missing_file),
         cmocka_unit_test(test_config_env_overrides_file),
         cmocka_unit_test(test_config_env_bad_value_names_variable),
+        cmocka_unit_test(test_config_env_unknown_variable_refused),
         cmocka_unit_test(test_config_example_documents_every_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
