@@ -17,6 +17,9 @@
 
 #define CONTROL_LINE_MAX 256
 #define CONTROL_IDLE_MS  5000
+/* Connections open at once: in all, and from one process (a client needs one). */
+#define CONTROL_MAX_CLIENTS  32
+#define CONTROL_MAX_PER_PEER 4
 
 struct control;
 struct control_req;
