@@ -20,8 +20,12 @@ static void expect_escaped(const char *in, size_t inlen, bool keep_lf, const cha
 /* CSI as a raw byte (an 8-bit terminal acts on it as on ESC [) and as UTF-8 (U+009B). */
 static void test_log_c1_controls_raw_and_utf8(void **state)
 {
-    expect_escaped("a\x9b" "31mb", 6, false, "a\\x9b31mb");
-    expect_escaped("a\xc2\x9b" "31mb", 7, false, "a\\xc2\\x9b31mb");
+    expect_escaped("a\x9b"
+                   "31mb",
+                   6, false, "a\\x9b31mb");
+    expect_escaped("a\xc2\x9b"
+                   "31mb",
+                   7, false, "a\\xc2\\x9b31mb");
     expect_escaped("\x80\x9f", 2, false, "\\x80\\x9f");
     expect_escaped("\xc2\x80\xc2\x9f", 4, false, "\\xc2\\x80\\xc2\\x9f");
 }
