@@ -18,6 +18,7 @@
 #include "base/jsonw.h"
 #include "base/log.h"
 #include "base/path.h"
+#include "config/config.h"
 #include "proc/supervisor.h"
 
 struct control {
@@ -562,6 +563,20 @@ int control_ask(const char *path, const char *command, bool json)
      * works as PID 1 too. */
     const struct control_cancel cancel = {supervisor_signal_fd(), supervisor_client_stop};
     int rc = *path ? control_call(path, command, json, timeout_ms, &cancel) : -ENOENT;
+    /* `docker exec -u root` into a `USER node` image: the default socket is then where the
+     * container's PID 1, not root, keeps it (its $XDG_RUNTIME_DIR is not known here). */
+    char pid1_path[108];
+    struct stat pid1;
+    if (rc == -ENOENT && strcmp(path, CONFIG_SOCKET_DEFAULT) == 0 && geteuid() == 0 &&
+        stat("/proc/1", &pid1) == 0 && pid1.st_uid != 0) {
+        char *p = strdup(path);
+        if (p && config_socket_path(&p, pid1.st_uid, NULL) == 0) {
+            snprintf(pid1_path, sizeof pid1_path, "%s", p);
+            path = pid1_path;
+            rc = control_call(path, command, json, timeout_ms, &cancel);
+        }
+        free(p);
+    }
     if (rc >= 0)
         return rc;
     if (rc == -ETIMEDOUT || rc == -EPROTO)

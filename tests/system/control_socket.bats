@@ -89,6 +89,12 @@ nr_client() {
     [[ "$output" == *"app restarted (pid"* ]]
     [[ "$output" != *"running the steps here"* ]]
     app_pid_changed_from "$old"
+    # Root in the container (`docker exec -u root`) finds the socket where PID 1 keeps it.
+    run nsenter --target "$PID1" --pid --mount env -u DEVINIT_CONTROL_SOCKET -u XDG_RUNTIME_DIR \
+        timeout -k 1 30 "$DEVINIT" health
+    echo "root: $status: $output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == healthy* ]]
     # Every install ran in PID 1's devinit, as the user.
     [ "$(installs)" -eq 2 ]
     [ "$(sort -u installs.log)" = "install $NR_UID" ]
