@@ -30,12 +30,24 @@ SH
     APP=(sh -c 'echo $$ > app.pid; exec sleep 1000')
 }
 
+# stop PID...: SIGTERM, then SIGKILL after 10 s; never waits longer (a teardown that hangs
+# would hang the whole file).
+stop() {
+    local p i
+    for p in "$@"; do
+        [ -n "$p" ] || continue
+        kill -TERM "$p" 2>/dev/null || continue
+        for i in $(seq 1 100); do
+            kill -0 "$p" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$p" 2>/dev/null || true
+    done
+}
+
 teardown() {
     # unshare --fork ignores SIGTERM and waits for its child, the namespace's PID 1.
-    [ -z "${PID1:-}" ] || kill -TERM "$PID1" 2>/dev/null || true
-    [ -z "${DPID:-}" ] || { kill -TERM "$DPID" 2>/dev/null; wait "$DPID" 2>/dev/null || true; }
-    [ -z "${SERVER:-}" ] || { kill "$SERVER" 2>/dev/null; wait "$SERVER" 2>/dev/null || true; }
-    [ -z "${FLOOD:-}" ] || { kill "$FLOOD" 2>/dev/null; wait "$FLOOD" 2>/dev/null || true; }
+    stop "${PID1:-}" "${DPID:-}" "${SERVER:-}" "${FLOOD:-}"
     cd /
     rm -rf "$WORK" "/tmp/devinit-$NR_UID"
 }
@@ -88,7 +100,7 @@ nr_client() {
     [ "$status" -eq 0 ]
     [[ "$output" == *"app restarted (pid"* ]]
     [[ "$output" != *"running the steps here"* ]]
-    app_pid_changed_from "$old"
+    wait_for app_pid_changed_from "$old"
     # Root in the container (`docker exec -u root`) finds the socket where PID 1 keeps it.
     run nsenter --target "$PID1" --pid --mount env -u DEVINIT_CONTROL_SOCKET -u XDG_RUNTIME_DIR \
         timeout -k 1 30 "$DEVINIT" health
@@ -221,7 +233,8 @@ PY
         echo "sync $v: $status: $output"
         [ "$status" -eq 0 ]
         [[ "$output" == *"app restarted (pid"* ]]
-        app_pid_changed_from "$old"
+        # The new app writes its pid file a moment after the answer.
+        wait_for app_pid_changed_from "$old"
         old=$(cat app.pid)
     done
     [ "$(installs)" -eq 4 ]
