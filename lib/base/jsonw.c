@@ -132,6 +132,12 @@ static void put_escaped(struct jsonw *w, const char *s)
                 size_t n = jsonw_utf8_len(p);
                 if (n == 0) {
                     puts_(w, "\\ufffd");
+                } else if (n == 2 && p[0] == 0xc2 && p[1] <= 0x9f) {
+                    /* A C1 control (U+009B is CSI): as an escape, so that printing the
+                     * document cannot drive a terminal. */
+                    snprintf(esc, sizeof esc, "\\u%04x", p[1]);
+                    puts_(w, esc);
+                    p++;
                 } else {
                     put(w, (const char *)p, n);
                     p += n - 1;

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/jsonw.h"
+
 static enum log_level threshold = LOG_INFO;
 static int use_color = -1; /* -1: not decided yet */
 static enum log_color color_policy = LOG_COLOR_AUTO;
@@ -58,32 +60,56 @@ static void emit(const char *buf, size_t len)
     }
 }
 
+/* The length of the UTF-8 character at p (at most avail bytes there), 0 when it is not one. */
+static size_t utf8_len(const unsigned char *p, size_t avail)
+{
+    size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : 4;
+    return n > avail ? 0 : jsonw_utf8_len(p);
+}
+
+size_t log_escape_text(char *out, size_t outlen, const char *in, size_t inlen, bool keep_lf)
+{
+    /* Messages quote names and values from files, the environment and the database: none of
+     * their control bytes may reach the terminal (an escape sequence, a line of its own). The
+     * C1 controls act like ESC + a letter (0x9b is CSI, as ESC [): as UTF-8 (U+0080..U+009F)
+     * and as raw bytes, which a terminal in a Latin-1 or 8-bit mode obeys. A byte that is not
+     * part of valid UTF-8 is shown as a number for the same reason. */
+    size_t o = 0;
+    if (outlen == 0)
+        return 0;
+    for (size_t i = 0; i < inlen;) {
+        const unsigned char *p = (const unsigned char *)in + i;
+        unsigned char c = p[0];
+        size_t u = utf8_len(p, inlen - i);
+        bool c1 = u == 2 && c == 0xc2 && p[1] <= 0x9f;
+        bool ctl = u == 1 && ((c < 0x20 && c != '\t' && !(keep_lf && c == '\n')) || c == 0x7f);
+        size_t need = c1 ? 8 : (u == 0 || ctl) ? 4 : u;
+        if (!keep_lf && c == '\n')
+            need = 1;
+        if (o + need >= outlen)
+            break;
+        if (c1) {
+            o += (size_t)snprintf(out + o, outlen - o, "\\xc2\\x%02x", p[1]);
+        } else if (!keep_lf && c == '\n') {
+            out[o++] = ' ';
+        } else if (u == 0 || ctl) {
+            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
+        } else {
+            memcpy(out + o, p, u);
+            o += u;
+        }
+        i += u ? u : 1;
+    }
+    out[o] = '\0';
+    return o;
+}
+
 size_t log_vescape(char *out, size_t outlen, const char *fmt, va_list ap)
 {
     char in[LOG_LINE_MAX];
     int n = vsnprintf(in, sizeof in, fmt, ap);
     size_t inlen = n > 0 ? ((size_t)n < sizeof in ? (size_t)n : sizeof in - 1) : 0;
-    /* Messages quote names and values from files, the environment and the database: none of
-     * their control bytes may reach the terminal (an escape sequence, a line of its own). */
-    size_t o = 0;
-    for (size_t i = 0; i < inlen; i++) {
-        unsigned char c = (unsigned char)in[i];
-        /* The C1 controls in UTF-8 (CSI is U+009B): terminals act on them as on ESC [. */
-        bool c1 = c == 0xc2 && i + 1 < inlen && (unsigned char)in[i + 1] >= 0x80 &&
-                  (unsigned char)in[i + 1] <= 0x9f;
-        bool hex = (c < 0x20 && c != '\t' && c != '\n') || c == 0x7f;
-        if (o + (c1 ? 8 : hex ? 4 : 1) >= outlen)
-            break;
-        if (c1) {
-            o += (size_t)snprintf(out + o, outlen - o, "\\xc2\\x%02x", (unsigned char)in[++i]);
-        } else if (hex) {
-            o += (size_t)snprintf(out + o, outlen - o, "\\x%02x", c);
-        } else {
-            out[o++] = c == '\n' ? ' ' : (char)c;
-        }
-    }
-    out[o] = '\0';
-    return o;
+    return log_escape_text(out, outlen, in, inlen, false);
 }
 
 void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list ap)

@@ -28,9 +28,15 @@ void log_msg(enum log_level level, const char *step, const char *fmt, ...)
 void log_vmsg(enum log_level level, const char *step, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 
-/* Formats fmt (up to LOG_LINE_MAX bytes) into out as one printable line: LF becomes a space
- * (libpq's messages have several lines), other control bytes, DEL and the UTF-8 form of the
- * C1 controls "\xNN"; tabs and other bytes stay. Stops where the next character would not
+/* Copies inlen bytes of in to out as printable text: control bytes but tab (and LF when
+ * keep_lf), DEL, the C1 controls (U+0080..U+009F, "\xc2\xNN") and every byte that is not part
+ * of valid UTF-8 (a raw 0x9b, CSI to an 8-bit terminal) become "\xNN"; LF becomes a space
+ * unless keep_lf. Stops where the next character would not fit; out is always NUL-terminated
+ * (outlen > 0). Returns the length written. */
+size_t log_escape_text(char *out, size_t outlen, const char *in, size_t inlen, bool keep_lf);
+
+/* Formats fmt (up to LOG_LINE_MAX bytes) into out as one printable line, escaped as
+ * log_escape_text does without keep_lf. Stops where the next character would not
  * fit; out is always NUL-terminated (outlen > 0). Returns the length written. For every
  * message that quotes outside input: the log's own lines, step reasons, config errors. */
 size_t log_vescape(char *out, size_t outlen, const char *fmt, va_list ap)

@@ -150,6 +150,12 @@ void cli_usage(const char *steps)
     fputs("usage: devinit [OPTIONS] [--] COMMAND [ARG...]   prepare the container, then run "
           "COMMAND as init\n"
           "       devinit [OPTIONS] check [--json]           run every check, change nothing\n"
+          "       devinit [OPTIONS] sync                     ask the running devinit to resync "
+          "now\n"
+          "       devinit [OPTIONS] status [--json]          ask the running devinit for its "
+          "state\n"
+          "       devinit [OPTIONS] health                   0 when the app runs and the last "
+          "sync succeeded\n"
           "       devinit --help | --version\n"
           "\n"
           "steps, in order:\n",
@@ -162,7 +168,7 @@ void cli_usage(const char *steps)
         "  --skip=STEP[,STEP]      skip these steps; --skip=all makes devinit a plain init\n"
         "  --only=STEP[,STEP]      run only these steps\n"
         "  --stop-timeout=SECONDS  grace between the forwarded SIGTERM and SIGKILL (default 5)\n"
-        "  --json                  machine-readable output (check)\n"
+        "  --json                  machine-readable output (check and status)\n"
         "  -v, --verbose           more detail (twice: debug)\n"
         "  -q, --quiet             warnings and errors only\n"
         "  -h, --help              this text\n"
@@ -173,6 +179,9 @@ void cli_usage(const char *steps)
         "\n"
         "exit codes: the app's own code, 128+N when it died of signal N, 126 not executable,\n"
         "127 not found; 64 usage, 65 migrations, 69 database/service unreachable, 70 a step's\n"
-        "command failed, 77 credentials refused, 78 configuration; check: 0 ready, 1 would act.\n",
+        "command failed, 77 credentials refused, 78 configuration; check: 0 ready, 1 would act.\n"
+        "sync, status, health: 0, or (health) 1 unhealthy or no devinit running; 69 no answer\n"
+        "(status: no devinit running); 75 try again; 77 the control socket is not yours; sync\n"
+        "passes on its steps' codes.\n",
         stdout);
 }

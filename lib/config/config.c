@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -62,7 +63,7 @@ static const struct key keys[] = {
     {"watch", "interval", T_DURATION, F(watch.interval_ms), NULL, "1s", "poll mode's interval"},
     {"watch", "migrate", T_BOOL, F(watch.migrate), NULL, "no",
      "deploy new migration folders while the app runs"},
-    {"control", "socket", T_STRING, F(control.socket), NULL, "/run/devinit/devinit.sock",
+    {"control", "socket", T_STRING, F(control.socket), NULL, CONFIG_SOCKET_DEFAULT,
      "the control socket for sync, status and health"},
     {"deps", "mode", T_ENUM, F(deps.mode), step_modes, "auto", "auto, always or off"},
     {"deps", "command", T_STRING, F(deps.command), NULL, "",
@@ -608,6 +609,25 @@ static const char *env_value(char *const *envp, const char *name)
     return NULL;
 }
 
+int config_socket_path(char **socket, uid_t euid, const char *xdg_runtime_dir)
+{
+    if (euid == 0 || strcmp(*socket, CONFIG_SOCKET_DEFAULT) != 0)
+        return 0;
+    char path[sizeof((struct sockaddr_un *)0)->sun_path];
+    int n = -1;
+    if (xdg_runtime_dir && xdg_runtime_dir[0] == '/')
+        n = snprintf(path, sizeof path, "%s/devinit.sock", xdg_runtime_dir);
+    /* A runtime directory too long for a socket's address: the /tmp one always fits. */
+    if (n < 0 || (size_t)n >= sizeof path)
+        snprintf(path, sizeof path, "/tmp/devinit-%u/devinit.sock", (unsigned)euid);
+    char *copy = strdup(path);
+    if (!copy)
+        return -ENOMEM;
+    free(*socket);
+    *socket = copy;
+    return 0;
+}
+
 int config_resolve(struct config *c, const struct cli *cli, unsigned steps, char *const *envp,
                    char *err, size_t errlen)
 {
@@ -626,6 +646,10 @@ int config_resolve(struct config *c, const struct cli *cli, unsigned steps, char
         return rc;
     if ((rc = config_load_env(c, envp, err, errlen)) < 0)
         return rc;
+    if (config_socket_path(&c->control.socket, geteuid(), env_value(envp, "XDG_RUNTIME_DIR")) < 0) {
+        say(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
     if (cli->stop_timeout_ms >= 0)
         c->app.stop_timeout_ms = (uint64_t)cli->stop_timeout_ms;
     c->steps = steps;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdio.h>
 
 #include "base/log.h"
@@ -43,7 +44,7 @@ struct config {
         bool migrate;         /* deploy new migration folders as they appear */
     } watch;
     struct {
-        char *socket; /* the control socket's path; "" = none */
+        char *socket; /* the control socket's path; "" = none (see CONFIG_SOCKET_DEFAULT) */
     } control;
     struct {
         enum step_mode mode;
@@ -101,6 +102,16 @@ int config_load_stream(struct config *c, FILE *f, const char *path, char *err, s
 int config_load_env(struct config *c, char *const *envp, char *err, size_t errlen);
 
 struct cli;
+
+/* The control socket's default path. /run is root's: for a devinit that is not root (a
+ * `USER node` image) config_resolve turns this value into $XDG_RUNTIME_DIR/devinit.sock, or
+ * /tmp/devinit-<uid>/devinit.sock when that variable is unset or not an absolute path; its
+ * clients, run as the same user, resolve the same path. */
+#define CONFIG_SOCKET_DEFAULT "/run/devinit/devinit.sock"
+
+/* Sets *socket to the path a devinit of effective uid euid uses for the configured socket
+ * path (see CONFIG_SOCKET_DEFAULT); xdg_runtime_dir may be NULL. 0 or -ENOMEM. */
+int config_socket_path(char **socket, uid_t euid, const char *xdg_runtime_dir);
 
 /* The whole configuration, by precedence: built-in defaults < the INI file (cli->config_path,
  * else DEVINIT_CONFIG of envp, else ./devinit.ini when it exists) < the DEVINIT_* variables of

@@ -1,6 +1,7 @@
 #include "init/control.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "base/jsonw.h"
 #include "base/log.h"
 #include "base/path.h"
+#include "config/config.h"
 #include "proc/supervisor.h"
 
 struct control {
@@ -26,10 +28,15 @@ struct control {
     uid_t allowed_uid;
     control_fn fn;
     void *data;
+    /* The open connections, oldest first: each costs a descriptor, and devinit needs its
+     * descriptors to restart the app. */
+    struct control_req *clients[CONTROL_MAX_CLIENTS];
+    int nclients;
 };
 
 struct control_req {
-    struct control *ctl;
+    struct control *ctl; /* NULL once the server is gone */
+    pid_t peer;
     uv_pipe_t pipe;
     uv_timer_t idle;
     char line[CONTROL_LINE_MAX];
@@ -58,11 +65,25 @@ static void req_closed(uv_handle_t *h)
     req_free_if_done(r);
 }
 
+static void clients_remove(struct control *c, struct control_req *r)
+{
+    for (int i = 0; i < c->nclients; i++) {
+        if (c->clients[i] == r) {
+            memmove(&c->clients[i], &c->clients[i + 1],
+                    (size_t)(c->nclients - i - 1) * sizeof c->clients[0]);
+            c->nclients--;
+            return;
+        }
+    }
+}
+
 static void req_close(struct control_req *r)
 {
     if (r->closing)
         return;
     r->closing = true;
+    if (r->ctl)
+        clients_remove(r->ctl, r);
     uv_close((uv_handle_t *)&r->idle, req_closed);
     uv_close((uv_handle_t *)&r->pipe, req_closed);
 }
@@ -176,8 +197,44 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
                                  : "{\"exit\":64,\"message\":\"request is not text\"}");
         return;
     }
+    if (!r->ctl) {
+        req_close(r);
+        return;
+    }
     r->dispatched = true;
     r->ctl->fn(r, cmd, r->ctl->data);
+}
+
+static int peer_connections(const struct control *c, pid_t pid)
+{
+    int n = 0;
+    for (int i = 0; i < c->nclients; i++)
+        n += c->clients[i]->peer == pid;
+    return n;
+}
+
+/* Room for one more connection: at the cap, the oldest connection that has not asked
+ * anything yet, of the peer that holds the most, is dropped (a flood of idle connections
+ * then costs the flooder, not a client that asks). False when every connection is a
+ * request being answered. */
+static bool make_room(struct control *c)
+{
+    if (c->nclients < CONTROL_MAX_CLIENTS)
+        return true;
+    struct control_req *victim = NULL;
+    int most = 0;
+    for (int i = 0; i < c->nclients; i++) {
+        struct control_req *r = c->clients[i];
+        int n = r->dispatched ? 0 : peer_connections(c, r->peer);
+        if (n > most) {
+            most = n;
+            victim = r;
+        }
+    }
+    if (!victim)
+        return false;
+    req_close(victim);
+    return true;
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -206,7 +263,10 @@ static void on_connection(uv_stream_t *server, int status)
         req_close(r);
         return;
     }
-    if (cred.uid != 0 && cred.uid != c->allowed_uid) {
+    r->peer = cred.pid;
+    /* devinit's own user may always ask: as a `USER node` image's PID 1, that is the user a
+     * `docker exec` runs as. */
+    if (cred.uid != 0 && cred.uid != c->allowed_uid && cred.uid != geteuid()) {
         log_warn("control",
                  "refused a connection from uid %u (pid %d): only root and the "
                  "app's user may use the control socket",
@@ -215,6 +275,14 @@ static void on_connection(uv_stream_t *server, int status)
                     "may use the control socket\"}");
         return;
     }
+    /* One client needs one connection at a time: more from the same process are refused at
+     * once, so that nobody can hold devinit's descriptors. */
+    if (peer_connections(c, cred.pid) >= CONTROL_MAX_PER_PEER || !make_room(c)) {
+        req_send(r, "{\"exit\":75,\"message\":\"too many connections to the control socket: "
+                    "try again\"}");
+        return;
+    }
+    c->clients[c->nclients++] = r;
     uv_timer_start(&r->idle, on_idle, CONTROL_IDLE_MS, 0);
     uv_read_start((uv_stream_t *)&r->pipe, on_alloc, on_read);
 }
@@ -237,6 +305,50 @@ static void server_closed(uv_handle_t *h)
     free(h->data);
 }
 
+/* Opens the directory the socket goes in (making it: mode 0755 for root, whose app user must
+ * reach the socket, 0700 otherwise). Nobody but root and devinit's own user may be able to
+ * change its entries: whoever can could swap the socket for a link between bind() and the
+ * chown() that follows, and root would hand the link's target to the app's user. A sticky
+ * directory (/tmp) is fine: there only a file's owner may rename or remove it. The checks are
+ * made on the opened directory, which then anchors every later step. Returns the fd or -1
+ * (logged). */
+static int socket_dir_open(const char *dir)
+{
+    uid_t me = geteuid();
+    if (mkdir(dir, me == 0 ? 0755 : 0700) < 0 && errno != EEXIST) {
+        log_warn("control",
+                 "cannot create '%s': %s; `devinit sync/status/health` will not "
+                 "reach this instance (set [control] socket to a writable path)",
+                 dir, strerror(errno));
+        return -1;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
+        log_warn("control", "cannot open the directory '%s': %s; no control socket", dir,
+                 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    const char *why = NULL;
+    if (st.st_uid != 0 && st.st_uid != me)
+        why = "belongs to another user";
+    else if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+        why = "is writable by other users and not sticky";
+    if (why) {
+        log_warn("control",
+                 "the socket's directory '%s' %s (uid %u, mode %04o): a user who can "
+                 "replace the socket with a link could make devinit change that link's target; "
+                 "no control socket (use a directory only root or uid %u may write, such as "
+                 "the default)",
+                 dir, why, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)me);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_uid, control_fn fn,
                               void *data)
 {
@@ -248,35 +360,36 @@ struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_u
     }
     char dir[4096];
     path_dirname(path, dir, sizeof dir);
-    if (*dir && mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        log_warn("control",
-                 "cannot create '%s': %s; `devinit sync/status/health` will not "
-                 "reach this instance (set [control] socket to a writable path)",
-                 dir, strerror(errno));
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    int dfd = socket_dir_open(*dir ? dir : ".");
+    if (dfd < 0)
         return NULL;
-    }
     /* Only a stale socket is ours to remove: a path that names some other file by mistake
      * must not cost that file (devinit usually runs as root). Nothing there (the usual case):
      * nobody to ask and nothing to remove. */
     struct stat st;
-    if (lstat(path, &st) == 0) {
+    if (fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
             log_warn("control",
                      "'%s' exists and is not a socket: no control socket; set "
                      "[control] socket to another path",
                      path);
+            close(dfd);
             return NULL;
         }
         if (socket_alive(path)) {
             log_warn("control", "another devinit answers on '%s': no control socket here", path);
+            close(dfd);
             return NULL;
         }
-        unlink(path);
+        unlinkat(dfd, base, 0);
     }
 
     struct control *c = calloc(1, sizeof *c);
-    if (!c)
+    if (!c) {
+        close(dfd);
         return NULL;
+    }
     c->loop = loop;
     c->fn = fn;
     c->data = data;
@@ -288,8 +401,11 @@ struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_u
     mode_t old = umask(0177);
     int rc = uv_pipe_bind(&c->server, path);
     umask(old);
-    if (rc == 0 && allowed_uid != 0 && geteuid() == 0 && chown(path, allowed_uid, (gid_t)-1) < 0)
+    /* Never through a link: only the entry in the directory checked above is changed. */
+    if (rc == 0 && allowed_uid != 0 && geteuid() == 0 &&
+        fchownat(dfd, base, allowed_uid, (gid_t)-1, AT_SYMLINK_NOFOLLOW) < 0)
         rc = -errno;
+    close(dfd);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&c->server, 16, on_connection);
     if (rc < 0) {
@@ -309,6 +425,14 @@ void control_stop(struct control *c)
     if (!c)
         return;
     unlink(c->path);
+    /* Requests being answered still get their answers; the others are closed. */
+    for (int i = c->nclients - 1; i >= 0; i--) {
+        struct control_req *r = c->clients[i];
+        r->ctl = NULL;
+        if (!r->dispatched)
+            req_close(r);
+    }
+    c->nclients = 0;
     uv_close((uv_handle_t *)&c->server, server_closed);
 }
 
@@ -385,16 +509,43 @@ int control_call(const char *path, const char *command, bool json, int timeout_m
     while (len && (buf[len - 1] == '\n'))
         buf[--len] = '\0';
     static const char *const exit_key[] = {"exit", NULL}, *const message_key[] = {"message", NULL};
-    long long code = EXIT_SOFTWARE;
-    json_get_int(buf, len, exit_key, &code);
+    long long code = -1;
+    if (json_get_int(buf, len, exit_key, &code) < 0 || code < 0 || code > 255) {
+        /* The instance went away mid-answer, or something else listens there. */
+        fprintf(stderr,
+                "devinit: error: no answer from '%s': the connection closed without one%s\n", path,
+                len ? " (the reply is not devinit's)" : "");
+        free(buf);
+        return -EPROTO;
+    }
     char *msg = malloc(len + 1);
+    /* The message quotes the app's command, step reasons and file names: escaped like the
+     * log, so that no control byte in them reaches the terminal. The JSON is escaped already. */
+    char *shown = malloc(4 * len + 1);
     if (json)
         printf("%s\n", buf);
-    else if (msg && json_get_string(buf, len, message_key, msg, len + 1) == 0)
-        printf("%s\n", msg);
+    else if (msg && shown && json_get_string(buf, len, message_key, msg, len + 1) == 0) {
+        log_escape_text(shown, 4 * len + 1, msg, strlen(msg), true);
+        printf("%s\n", shown);
+    }
+    free(shown);
     free(msg);
     free(buf);
-    return code >= 0 && code <= 255 ? (int)code : EXIT_SOFTWARE;
+    return (int)code;
+}
+
+/* The socket is there and is not ours to use: say whose it is. */
+static int refused(const char *path, const char *command, int err)
+{
+    struct stat st;
+    char owner[64] = "";
+    if (stat(path, &st) == 0)
+        snprintf(owner, sizeof owner, " (the socket belongs to uid %u)", (unsigned)st.st_uid);
+    log_error(NULL,
+              "permission denied on the control socket '%s'%s: %s; run `devinit %s` as the "
+              "user devinit runs as, its app's user, or root",
+              path, owner, strerror(err), command);
+    return EXIT_NOPERM;
 }
 
 int control_ask(const char *path, const char *command, bool json)
@@ -412,10 +563,34 @@ int control_ask(const char *path, const char *command, bool json)
      * works as PID 1 too. */
     const struct control_cancel cancel = {supervisor_signal_fd(), supervisor_client_stop};
     int rc = *path ? control_call(path, command, json, timeout_ms, &cancel) : -ENOENT;
+    /* `docker exec -u root` into a `USER node` image: the default socket is then where the
+     * container's PID 1, not root, keeps it (its $XDG_RUNTIME_DIR is not known here). */
+    char pid1_path[108];
+    struct stat pid1;
+    if (rc == -ENOENT && strcmp(path, CONFIG_SOCKET_DEFAULT) == 0 && geteuid() == 0 &&
+        stat("/proc/1", &pid1) == 0 && pid1.st_uid != 0) {
+        char *p = strdup(path);
+        if (p && config_socket_path(&p, pid1.st_uid, NULL) == 0) {
+            snprintf(pid1_path, sizeof pid1_path, "%s", p);
+            path = pid1_path;
+            rc = control_call(path, command, json, timeout_ms, &cancel);
+        }
+        free(p);
+    }
     if (rc >= 0)
         return rc;
-    if (rc == -ETIMEDOUT)
+    if (rc == -ETIMEDOUT || rc == -EPROTO)
         return EXIT_UNAVAILABLE;
+    /* A devinit may well be running: its socket is only out of reach. Never "no devinit",
+     * and never a sync of our own beside it. */
+    if (rc == -EACCES || rc == -EPERM)
+        return refused(path, command, -rc);
+    /* Only "nothing there" and "nobody listens" mean that no devinit runs. */
+    bool none = rc == -ENOENT || rc == -ECONNREFUSED || rc == -ENOTDIR;
+    if (!none) {
+        log_error(NULL, "cannot reach the control socket '%s': %s", path, strerror(-rc));
+        return EXIT_UNAVAILABLE;
+    }
     if (strcmp(command, "sync") == 0) {
         log_info(NULL, "no running devinit answers at '%s' (%s): running the steps here", path,
                  strerror(-rc));

@@ -6,8 +6,11 @@
  * most CONTROL_LINE_MAX bytes; a client that sends nothing for CONTROL_IDLE_MS, too much, or
  * garbage is answered with an error (or dropped) and never disturbs the app.
  *
- * The socket is mode 0600 and owned by the app's user; every peer's credentials are checked
- * (SO_PEERCRED): only root and the app's user may talk to it. */
+ * The socket is mode 0600 and owned by the app's user, in a directory only root or devinit's
+ * own user may write; every peer's credentials are checked (SO_PEERCRED): only root, the
+ * app's user and devinit's own user may talk to it. At most CONTROL_MAX_CLIENTS connections
+ * are open at once and CONTROL_MAX_PER_PEER from one process; more are answered "try again"
+ * (75), and at the cap the oldest silent connection of the busiest peer is dropped. */
 #ifndef DEVINIT_CONTROL_H
 #define DEVINIT_CONTROL_H
 
@@ -17,6 +20,9 @@
 
 #define CONTROL_LINE_MAX 256
 #define CONTROL_IDLE_MS  5000
+/* Connections open at once: in all, and from one process (a client needs one). */
+#define CONTROL_MAX_CLIENTS  32
+#define CONTROL_MAX_PER_PEER 4
 
 struct control;
 struct control_req;
@@ -29,7 +35,8 @@ int control_parse_request(const char *buf, size_t len, char *cmd, size_t cmdlen)
 /* A request arrived: answer it (now or later) with exactly one control_reply. */
 typedef void (*control_fn)(struct control_req *req, const char *command, void *data);
 
-/* Binds path (creating its directory, replacing a stale socket) and listens. allowed_uid is
+/* Binds path (creating its directory: 0755 for root, 0700 otherwise; refusing one that
+ * another user could change; replacing a stale socket) and listens. allowed_uid is
  * the app's user (root is always allowed). NULL when the socket cannot be had: that is a
  * warning, never fatal (already logged). */
 struct control *control_start(uv_loop_t *loop, const char *path, uid_t allowed_uid, control_fn fn,
@@ -60,9 +67,11 @@ int control_call(const char *path, const char *command, bool json, int timeout_m
 
 /* `devinit sync|status|health` (command): asks the running instance at path, prints its
  * answer (with json, the reply itself) and returns the answer's exit code. A Ctrl-C ends the
- * wait, not the sync it asked for. No instance: `health` prints "unhealthy" and returns 1,
- * `status` returns EXIT_UNAVAILABLE, and `sync` returns -1 (the caller then runs the steps
- * itself). No answer in time: EXIT_UNAVAILABLE. */
+ * wait, not the sync it asked for. No instance (nothing at path, or nobody listening):
+ * `health` prints "unhealthy" and returns 1, `status` returns EXIT_UNAVAILABLE, and `sync`
+ * returns -1 (the caller then runs the steps itself). The socket's permissions refuse us:
+ * EXIT_NOPERM, for all three. No answer in time, or a connection closed without one:
+ * EXIT_UNAVAILABLE. */
 int control_ask(const char *path, const char *command, bool json);
 
 #endif

@@ -14,6 +14,23 @@ DOCKER_DIR="$DEVINIT_SOURCE_DIR/docker"
     [[ "$output" == *"pg_isready"* ]]
 }
 
+@test "the compose file's comment about the watch mode says what its setting does" {
+    # The comment right above DEVINIT_WATCH_MODE, and the value.
+    run awk '/^ *#/ { c = c $0 "\n"; next } /DEVINIT_WATCH_MODE:/ { print c "=" $2; exit } { c = "" }' \
+        "$DOCKER_DIR/docker-compose.dev.yml"
+    [ "$status" -eq 0 ]
+    value=${output##*=}
+    comment=${output%=*}
+    echo "value: $value; comment: $comment"
+    [[ "$value" =~ ^(auto|events|poll|off)$ ]]
+    # The comment names the value it explains, and does not tell the reader the file polls
+    # while it does not.
+    [[ "$comment" == *"$value"* ]]
+    if [ "$value" != poll ]; then
+        ! grep -Eqi 'poll instead' <<<"$comment"
+    fi
+}
+
 @test "the Makefile keeps the seed's command names as thin devinit calls" {
     expect() {
         run make -s -n -C "$DOCKER_DIR" "$1"

@@ -102,6 +102,25 @@ with_config() {
     [[ "$output" == *"devinit.ini:4: unknown section '[nosuch]'"* ]]
 }
 
+@test "a raw 0x9b (CSI to an 8-bit terminal) and bytes that are not UTF-8 reach the terminal as numbers" {
+    csi=$'\x9b'
+    # In a value from the environment, and in the app's command line.
+    DEVINIT_APP_USER=$'no\x9b31mbody\xff' run timeout -k 1 5 "$DEVINIT" --skip=all -- true
+    echo "$output"
+    [ "$status" -eq 78 ]
+    [[ "$output" == *"'no\\x9b31mbody\\xff'"* ]]
+    LC_ALL=C; [[ "$output" != *"$csi"* ]]; [[ "$output" != *$'\xff'* ]]; unset LC_ALL
+    run timeout -k 1 5 "$DEVINIT" --skip=all -- $'./no\x9b31msuch\xc2\x9b2J'
+    echo "$output"
+    [ "$status" -eq 127 ]
+    [[ "$output" == *"./no\\x9b31msuch\\xc2\\x9b2J"* ]]
+    LC_ALL=C; [[ "$output" != *"$csi"* ]]; unset LC_ALL
+    # UTF-8 text is text.
+    run timeout -k 1 5 "$DEVINIT" --skip=all -- './café-€'
+    [ "$status" -eq 127 ]
+    [[ "$output" == *"./café-€"* ]]
+}
+
 @test "control characters of the file or the environment reach the terminal escaped" {
     esc=$'\e'
     # An ESC sequence in a key name (clear screen), in a value (red) and in a section name.

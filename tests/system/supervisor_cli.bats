@@ -16,6 +16,19 @@ load ../lib/supervisor
     [ "$status" -eq 0 ]
 }
 
+@test "--help lists sync, status and health and says --json works for check and status" {
+    run --separate-stderr "$DEVINIT" --help
+    [ "$status" -eq 0 ]
+    for cmd in 'check \[--json\]' 'sync ' 'status \[--json\]' 'health '; do
+        grep -Eq "^ +devinit \[OPTIONS\] $cmd" <<<"$output" || { echo "missing: $cmd"; return 1; }
+    done
+    grep -Eq -- '--json +.*\(check and status\)' <<<"$output"
+    # Every exit code the usage names for sync/status/health is one the README documents.
+    for code in 69 75 77; do
+        grep -Eq "^\| $code \|" "$DEVINIT_SOURCE_DIR/README.md"
+    done
+}
+
 @test "--version prints the version and exits 0" {
     run --separate-stderr "$DEVINIT" --version
     echo "$output"

@@ -252,7 +252,7 @@ assert s["healthy"] is True
 @test "the app's user may use the control socket" {
     id devinit-u >/dev/null 2>&1 || useradd -M -s /bin/sh devinit-u
     open_dir
-    chmod 777 "$OPEN"
+    chmod 1777 "$OPEN"
     DEVINIT_APP_USER=devinit-u start_devinit
     [ "$(stat -c %U "$DEVINIT_CONTROL_SOCKET")" = devinit-u ]
     run su devinit-u -s /bin/sh -c "DEVINIT_CONTROL_SOCKET='$DEVINIT_CONTROL_SOCKET' '$DEVINIT' health"
@@ -267,7 +267,6 @@ import socket, sys, time
 path = sys.argv[1]
 def conn():
     s = socket.socket(socket.AF_UNIX); s.connect(path); return s
-silent = [conn() for _ in range(20)]          # never send anything
 s = conn(); s.sendall(b"\x00\xff garbage\n"); print(s.recv(4096))
 s = conn()
 try:
@@ -275,6 +274,7 @@ try:
 except OSError:
     pass
 s = conn(); s.sendall(b"status"); s.close()   # half a line, then gone
+silent = [conn() for _ in range(20)]          # never send anything
 time.sleep(0.2)
 for c in silent: c.close()
 PY

@@ -193,6 +193,32 @@ static void test_config_control_chars_escaped(void **state)
     expect_file_error("[log]\nlevel = in\tfo \xc3\xa9\n", "cannot be 'in\tfo \xc3\xa9'", 2);
 }
 
+static void expect_socket(const char *configured, uid_t euid, const char *xdg, const char *want)
+{
+    char *socket = strdup(configured);
+    assert_non_null(socket);
+    assert_int_equal(config_socket_path(&socket, euid, xdg), 0);
+    assert_string_equal(socket, want);
+    free(socket);
+}
+
+/* Root keeps /run; another user gets a place it can make, the same for server and client;
+ * a path that was chosen stays. */
+static void test_config_socket_path_by_user(void **state)
+{
+    expect_socket(CONFIG_SOCKET_DEFAULT, 0, "/run/user/0", CONFIG_SOCKET_DEFAULT);
+    expect_socket(CONFIG_SOCKET_DEFAULT, 1000, NULL, "/tmp/devinit-1000/devinit.sock");
+    expect_socket(CONFIG_SOCKET_DEFAULT, 1000, "/run/user/1000", "/run/user/1000/devinit.sock");
+    expect_socket(CONFIG_SOCKET_DEFAULT, 1000, "relative", "/tmp/devinit-1000/devinit.sock");
+    char longdir[200];
+    memset(longdir, 'x', sizeof longdir - 1);
+    longdir[0] = '/';
+    longdir[sizeof longdir - 1] = '\0';
+    expect_socket(CONFIG_SOCKET_DEFAULT, 1000, longdir, "/tmp/devinit-1000/devinit.sock");
+    expect_socket("/srv/ctl.sock", 1000, "/run/user/1000", "/srv/ctl.sock");
+    expect_socket("", 1000, NULL, "");
+}
+
 static void test_config_env_control_chars_escaped(void **state)
 {
     expect_env_error("DEVINIT_APP_RESTART=\x1b[31mred",
@@ -395,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_config_first_error_wins),
         cmocka_unit_test(test_config_control_chars_escaped),
         cmocka_unit_test(test_config_env_control_chars_escaped),
+        cmocka_unit_test(test_config_socket_path_by_user),
         cmocka_unit_test(test_config_bad_enum_lists_choices),
         cmocka_unit_test(test_config_bad_duration),
         cmocka_unit_test(test_config_duplicate_key),

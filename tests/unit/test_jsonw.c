@@ -38,11 +38,24 @@ static void test_jsonw_escapes(void **state)
     jsonw_free(&w);
 }
 
+/* A C1 control (CSI, U+009B) is written as an escape, a raw 0x9b as U+FFFD: printing the
+ * document shows neither to a terminal. */
+static void test_jsonw_c1_escaped(void **state)
+{
+    struct jsonw w;
+    jsonw_init(&w);
+    jsonw_string(&w, "a\xc2\x9b"
+                     "31m\x9b\xc2\xa0");
+    assert_string_equal(w.buf, "\"a\\u009b31m\\ufffd\xc2\xa0\"");
+    jsonw_free(&w);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_jsonw_nested_commas),
         cmocka_unit_test(test_jsonw_escapes),
+        cmocka_unit_test(test_jsonw_c1_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
