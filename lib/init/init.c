@@ -241,8 +241,9 @@ static void on_app_exit(struct child *c, int wstatus, void *data)
         code = exitcode_from_exec_errno(c->exec_errno);
         log_error(NULL, "cannot run '%s': %s%s", app_name(),
                   child_exec_error(app_name(), c->exec_errno),
-                  code == EXIT_NOTFOUND ? ": check the command and PATH"
-                                        : ": check its permissions and interpreter");
+                  child_exec_interpreter(app_name(), c->exec_errno) ? ""
+                  : code == EXIT_NOTFOUND                           ? ": check the command and PATH"
+                                          : ": check its permissions and interpreter");
     } else if (WIFSIGNALED(wstatus)) {
         /* A restart devinit asked for is no news; a death from outside is. */
         log_msg(in.phase == PH_RESTARTING ? LOG_DEBUG : LOG_INFO, NULL, "'%s' was killed by %s",

@@ -621,6 +621,12 @@ out:
     return rc;
 }
 
+bool child_exec_interpreter(const char *file, int err)
+{
+    struct stat st;
+    return err == ENOENT && strchr(file, '/') && stat(file, &st) == 0;
+}
+
 const char *child_exec_error(const char *file, int err)
 {
     static char buf[256];
@@ -633,8 +639,16 @@ const char *child_exec_error(const char *file, int err)
                 line[0] = '\0';
             fclose(f);
         }
+        size_t end = strcspn(line, "\n");
+        bool cr = end > 0 && line[end - 1] == '\r';
         line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' && line[1] == '!')
+        if (line[0] == '#' && line[1] == '!' && cr)
+            /* A file saved with Windows line endings: the kernel looks for "/bin/sh\r". */
+            snprintf(buf, sizeof buf,
+                     "its #! line ends in a carriage return (\\r, Windows line endings), so "
+                     "the interpreter '%s\\r' does not exist: convert the file with dos2unix",
+                     line + 2);
+        else if (line[0] == '#' && line[1] == '!')
             snprintf(buf, sizeof buf, "its interpreter '%s' was not found", line + 2);
         else
             snprintf(buf, sizeof buf, "a file it needs (its interpreter or loader) was not found");

@@ -95,6 +95,10 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
  * something is missing). Returns a static buffer. */
 const char *child_exec_error(const char *file, int err);
 
+/* Whether a failed exec's ENOENT is about what file needs (its #! interpreter or loader),
+ * not file itself: child_exec_error then names the cause, and the remedy is not PATH. */
+bool child_exec_interpreter(const char *file, int err);
+
 /* Sends signo to the child's process group (falling back to the child alone). A failure is a
  * warning, never fatal. 0 or -errno. */
 int child_signal(struct child *c, int signo);
