@@ -629,7 +629,7 @@ bool child_exec_interpreter(const char *file, int err)
 
 const char *child_exec_error(const char *file, int err)
 {
-    static char buf[256];
+    static char buf[512]; /* room for the whole #! line, twice */
     struct stat st;
     if (err == ENOENT && strchr(file, '/') && stat(file, &st) == 0) {
         char line[128] = "";
