@@ -16,7 +16,9 @@ enum {
     EXIT_NOPERM = 77,      /* the database refused the credentials (EX_NOPERM) */
     EXIT_CONFIG = 78,      /* bad configuration (EX_CONFIG) */
     EXIT_NOEXEC = 126,     /* the command exists but cannot be executed */
-    EXIT_NOTFOUND = 127,   /* the command was not found */
+    /* the command, or the #! interpreter it names, was not found (execve's ENOENT): 127 as
+     * tini and docker run report it, where bash says 126 for a bad interpreter */
+    EXIT_NOTFOUND = 127,
     EXIT_SIGNAL_BASE = 128 /* 128+N: died of (or stopped by) signal N */
 };
 

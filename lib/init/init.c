@@ -67,6 +67,7 @@ static struct {
     int last_exit;       /* -1: none yet */
     bool stop_requested; /* a SIGTERM/SIGINT came from outside */
     int stop_signo;
+    uint64_t stop_deadline_ms; /* when the stop or restart under way must be over; 0: none */
 
     struct pipeline sync_pl;
     bool syncing, sync_ran, sync_ok;
@@ -142,6 +143,26 @@ static void finish(int code)
     uv_stop(in.loop);
 }
 
+/* Begins a stop or a restart: [app] stop_timeout from now, the app and what it leaves behind
+ * must be gone. One deadline for both, so the whole stop ends after stop_timeout (and the
+ * moment SIGKILL takes), well within docker's 10 s, instead of after the app's grace plus a
+ * second one for its leftovers. */
+static uint64_t stop_begin(void)
+{
+    in.stop_deadline_ms = clock_ms() + in.cfg->app.stop_timeout_ms;
+    return in.cfg->app.stop_timeout_ms;
+}
+
+/* What is left of the deadline for a drain; a drain with no stop before it (the app ended by
+ * itself) begins one. */
+static uint64_t stop_left(void)
+{
+    if (!in.stop_deadline_ms)
+        return stop_begin();
+    uint64_t now = clock_ms();
+    return in.stop_deadline_ms > now ? in.stop_deadline_ms - now : 0;
+}
+
 static void on_final_drained(void *data)
 {
     finish(in.exit_code);
@@ -157,7 +178,7 @@ static void final_drain(int code, pid_t spare_pgid)
     in.watch = NULL;
     if (in.syncing)
         pipeline_cancel(&in.sync_pl, SIGTERM);
-    supervisor_drain(in.cfg->app.stop_timeout_ms, spare_pgid, on_final_drained, NULL);
+    supervisor_drain(DRAIN_ALL, stop_left(), spare_pgid, on_final_drained, NULL);
 }
 
 /* ---- the app ------------------------------------------------------------------------------ */
@@ -182,6 +203,7 @@ static void on_backoff_end(uv_timer_t *t)
 
 static void on_crash_drained(void *data)
 {
+    in.stop_deadline_ms = 0;
     if (in.stop_requested) {
         finish(EXIT_SIGNAL_BASE + in.stop_signo);
         return;
@@ -204,6 +226,7 @@ static void on_crash_drained(void *data)
 
 static void on_restart_drained(void *data)
 {
+    in.stop_deadline_ms = 0;
     if (in.stop_requested) {
         finish(in.last_exit);
         return;
@@ -219,8 +242,9 @@ static void on_app_exit(struct child *c, int wstatus, void *data)
         code = exitcode_from_exec_errno(c->exec_errno);
         log_error(NULL, "cannot run '%s': %s%s", app_name(),
                   child_exec_error(app_name(), c->exec_errno),
-                  code == EXIT_NOTFOUND ? ": check the command and PATH"
-                                        : ": check its permissions and interpreter");
+                  child_exec_interpreter(app_name(), c->exec_errno) ? ""
+                  : code == EXIT_NOTFOUND                           ? ": check the command and PATH"
+                                          : ": check its permissions and interpreter");
     } else if (WIFSIGNALED(wstatus)) {
         /* A restart devinit asked for is no news; a death from outside is. */
         log_msg(in.phase == PH_RESTARTING ? LOG_DEBUG : LOG_INFO, NULL, "'%s' was killed by %s",
@@ -240,7 +264,9 @@ static void on_app_exit(struct child *c, int wstatus, void *data)
         return;
     }
     if (in.phase == PH_RESTARTING) {
-        supervisor_drain(in.cfg->app.stop_timeout_ms, pgid, on_restart_drained, NULL);
+        /* Only the app's own processes: a docker exec session, and the `devinit sync` that
+         * asked for this restart, live on. */
+        supervisor_drain(DRAIN_APP, stop_left(), pgid, on_restart_drained, NULL);
         return;
     }
     /* The app ended by itself. */
@@ -251,7 +277,7 @@ static void on_app_exit(struct child *c, int wstatus, void *data)
     if (clock_ms() - in.app_started_ms >= BACKOFF_RESET_MS)
         in.backoff_level = 0;
     in.phase = PH_RESTARTING; /* while its leftovers drain */
-    supervisor_drain(in.cfg->app.stop_timeout_ms, 0, on_crash_drained, NULL);
+    supervisor_drain(DRAIN_APP, stop_begin(), 0, on_crash_drained, NULL);
 }
 
 static void on_control(struct control_req *req, const char *command, void *data);
@@ -259,7 +285,7 @@ static void on_watch(unsigned steps, const char *what, void *data);
 
 static void start_app(void)
 {
-    struct child_opts o = {.argv = in.opts->argv, .foreground = true};
+    struct child_opts o = {.argv = in.opts->argv, .foreground = true, .app = true};
     bool first = in.app_started_ms == 0;
     int rc = child_spawn(&in.app, &o, on_app_exit, NULL);
     if (rc < 0) {
@@ -276,6 +302,7 @@ static void start_app(void)
     in.phase = PH_RUNNING;
     in.app_running = true;
     in.app_started_ms = clock_ms();
+    in.stop_deadline_ms = 0;
     if (!first)
         in.restarts++;
     log_debug(NULL, "started '%s' as pid %d", app_name(), (int)in.app.pgid);
@@ -327,7 +354,7 @@ static void on_sync_done(struct pipeline *pl, int code, void *data)
         } else if (in.phase == PH_RUNNING && in.app_running) {
             log_info(NULL, "restarting '%s' on the new client", app_name());
             in.phase = PH_RESTARTING;
-            child_stop(&in.app, SIGTERM, in.cfg->app.stop_timeout_ms);
+            child_stop(&in.app, SIGTERM, stop_begin());
         }
     } else {
         waiters_answer(&in.sync_waiters, 0,
@@ -538,7 +565,7 @@ static void on_signal(int signo, void *data)
         in.stop_signo = signo;
         if (in.syncing)
             pipeline_cancel(&in.sync_pl, signo);
-        child_stop(&in.app, signo, in.cfg->app.stop_timeout_ms);
+        child_stop(&in.app, signo, stop_begin());
         return;
     case PH_RESTARTING:
         if (!stop) {

@@ -25,10 +25,6 @@ enum sig_class sigtable_class(int signo)
     case SIGTTIN:
     case SIGTTOU:
         return SIG_TTY_ECHO;
-    case SIGPIPE:
-        /* A write to a closed log pipe raises it in devinit itself; forwarding that would
-         * punish the app for devinit's own write. */
-        return SIG_IGNORED;
     case SIGTERM:
     case SIGINT:
         return SIG_STOP_APP;

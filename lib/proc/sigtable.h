@@ -10,10 +10,12 @@ enum sig_class {
     SIG_FAULT,       /* raised by the kernel for the faulting thread: never forwarded */
     SIG_CHILD,       /* SIGCHLD: reaping */
     SIG_TTY_ECHO,    /* SIGTTIN, SIGTTOU: ignored by devinit so it can hand over the TTY */
-    SIG_IGNORED,     /* SIGPIPE: devinit's own writes raise it; ignored, never forwarded */
     SIG_STOP_APP,    /* SIGTERM, SIGINT: forwarded, then the stop timeout runs */
-    SIG_FORWARD,     /* everything else: forwarded to the app's process group */
-    SIG_RESERVED     /* glibc's internal real-time signals (32, 33) */
+    /* everything else: forwarded to the app's process group. SIGPIPE too, as tini does: one
+     * devinit's own write raises (that write then fails with EPIPE) is told apart by its
+     * sender, devinit itself, and dropped. */
+    SIG_FORWARD,
+    SIG_RESERVED /* glibc's internal real-time signals (32, 33) */
 };
 
 enum sig_class sigtable_class(int signo);

@@ -32,6 +32,22 @@ extern char **environ;
  * exit is reported only at their end. */
 #define PIPE_LINGER_MS 1000
 
+/* How often the app's processes are looked at while it runs: a worker that leaves the app's
+ * process group or session (setsid, setpgid) and then loses its parent is reparented to
+ * devinit, where nothing tells it from a process a docker exec session left behind. Seen
+ * once, its group and session are remembered. The first look comes soon after the start,
+ * where an app starts its workers, then each interval doubles up to APP_SCAN_MS; slower
+ * when /proc is big, so reading it costs at most 1% of a core. */
+#define APP_SCAN_FIRST_MS 100
+#define APP_SCAN_MS       1000
+
+/* One process as /proc/PID/stat shows it; a pid from outside the namespace reads as 0. */
+struct proc_entry {
+    pid_t pid, ppid, pgid, sid;
+    char state;
+    bool app; /* one of the app's processes */
+};
+
 enum drain_phase { DRAIN_OFF = 0, DRAIN_TERM, DRAIN_KILL };
 
 static struct {
@@ -47,7 +63,21 @@ static struct {
 
     struct user_spec user;
 
+    /* The app's processes: the child spawned with .app, and the process groups and sessions
+     * its processes were seen in (never devinit's own, nor 0: a leader outside the
+     * namespace). A restart stops what uses them; ids nobody uses any more are forgotten. */
+    struct child *app;
+    pid_t *app_ids;
+    size_t app_ids_n, app_ids_cap;
+    uv_timer_t app_scan;
+    bool app_scan_init;
+    pid_t own_pgid, own_sid;
+
+    struct proc_entry *procs; /* the last reading of /proc, sorted by pid */
+    size_t nprocs, procs_cap;
+
     enum drain_phase drain;
+    enum drain_scope drain_scope;
     uv_timer_t drain_timer;
     bool drain_timer_init;
     void (*drain_done)(void *);
@@ -82,6 +112,7 @@ static void child_maybe_report(struct child *c)
 }
 
 static void drain_finish(void);
+static bool drain_left(void);
 static void output_linger(struct child *c);
 
 static void reap_all(void)
@@ -104,13 +135,15 @@ static void reap_all(void)
             c = c->next;
         if (!c)
             continue; /* an orphan: reaped, nothing to report */
+        if (c == sv.app)
+            uv_timer_stop(&sv.app_scan); /* what it left is found through its groups now */
         c->pid = 0;
         c->exited = true;
         c->wstatus = status;
         output_linger(c);
         child_maybe_report(c);
     }
-    if (sv.drain != DRAIN_OFF && sv.no_children)
+    if (sv.drain != DRAIN_OFF && (sv.no_children || !drain_left()))
         drain_finish();
 }
 
@@ -130,6 +163,8 @@ static void on_signalfd(uv_poll_t *h, int status, int events)
         int signo = (int)si[i].ssi_signo;
         if (signo == SIGCHLD)
             chld = true; /* one waitpid loop reaps them all */
+        else if (signo == SIGPIPE && (pid_t)si[i].ssi_pid == sv.self)
+            continue; /* raised by devinit's own write to a closed pipe, which got EPIPE */
         else if (sv.fn)
             sv.fn(signo, sv.data);
     }
@@ -146,6 +181,8 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
     sv.data = data;
     sv.self = getpid();
     sv.pid1 = (sv.self == 1);
+    sv.own_pgid = getpgrp();
+    sv.own_sid = getsid(0);
 
     /* Every signal devinit handles is blocked and read from one signalfd, as catatonit does,
      * rather than caught by libuv's handlers: those write each signal into a pipe of 4,096
@@ -170,7 +207,7 @@ int supervisor_init(uv_loop_t *loop, supervisor_signal_fn fn, void *data)
     sigemptyset(&act.sa_mask);
     for (int s = 1; s < NSIG; s++) {
         enum sig_class cls = sigtable_class(s);
-        if (cls == SIG_TTY_ECHO || cls == SIG_IGNORED)
+        if (cls == SIG_TTY_ECHO)
             sigaction(s, &act, NULL);
     }
     /* An ignored SIGCHLD (inherited through exec) would have the kernel reap the children
@@ -215,6 +252,8 @@ int supervisor_client_stop(void)
             /* Those whose default action is to do nothing, and a Ctrl-Z, which stops it. */
             if (signo == SIGCHLD || signo == SIGCONT || signo == SIGURG || signo == SIGWINCH)
                 continue;
+            if (signo == SIGPIPE && (pid_t)si[i].ssi_pid == sv.self)
+                continue; /* its own write to a closed socket: that write got EPIPE */
             if (signo == SIGTSTP) {
                 raise(SIGSTOP);
                 continue;
@@ -240,6 +279,8 @@ const struct user_spec *supervisor_user(void)
 {
     return &sv.user;
 }
+static void app_track(struct child *c);
+static void app_scan_now(void);
 
 /* ---- spawning ----------------------------------------------------------------------------- */
 
@@ -558,6 +599,8 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
     c->pgid = pid;
     c->next = sv.children;
     sv.children = c;
+    if (o->app)
+        app_track(c);
 
     close_fd(&errpipe[1]);
     int child_err = 0;
@@ -594,9 +637,15 @@ out:
     return rc;
 }
 
+bool child_exec_interpreter(const char *file, int err)
+{
+    struct stat st;
+    return err == ENOENT && strchr(file, '/') && stat(file, &st) == 0;
+}
+
 const char *child_exec_error(const char *file, int err)
 {
-    static char buf[256];
+    static char buf[512]; /* room for the whole #! line, twice */
     struct stat st;
     if (err == ENOENT && strchr(file, '/') && stat(file, &st) == 0 && S_ISREG(st.st_mode)) {
         char line[128] = "";
@@ -606,8 +655,16 @@ const char *child_exec_error(const char *file, int err)
                 line[0] = '\0';
             fclose(f);
         }
+        size_t end = strcspn(line, "\n");
+        bool cr = end > 0 && line[end - 1] == '\r';
         line[strcspn(line, "\r\n")] = '\0';
-        if (line[0] == '#' && line[1] == '!')
+        if (line[0] == '#' && line[1] == '!' && cr)
+            /* A file saved with Windows line endings: the kernel looks for "/bin/sh\r". */
+            snprintf(buf, sizeof buf,
+                     "its #! line ends in a carriage return (\\r, Windows line endings), so "
+                     "the interpreter '%s\\r' does not exist: convert the file with dos2unix",
+                     line + 2);
+        else if (line[0] == '#' && line[1] == '!')
             snprintf(buf, sizeof buf, "its interpreter '%s' was not found", line + 2);
         else
             snprintf(buf, sizeof buf, "a file it needs (its interpreter or loader) was not found");
@@ -658,7 +715,13 @@ void child_stop(struct child *c, int signo, uint64_t grace_ms)
         return;
     }
     c->stopping = true;
+    if (c->app)
+        app_scan_now(); /* its workers are still its descendants: remember where they are */
     child_signal(c, signo);
+    /* A stopped group (a forwarded SIGTSTP) runs no handler until it continues, and would
+     * only meet the SIGKILL. */
+    if (signo != SIGKILL && signo != SIGCONT)
+        child_signal(c, SIGCONT);
     if (c->grace) {
         uv_timer_start(c->grace, on_grace_end, grace_ms, 0);
         c->grace_active = true;
@@ -667,6 +730,8 @@ void child_stop(struct child *c, int signo, uint64_t grace_ms)
 
 void child_release(struct child *c)
 {
+    if (sv.app == c)
+        sv.app = NULL;
     free(c->output);
     memset(c, 0, sizeof *c);
 }
@@ -711,28 +776,36 @@ size_t child_error_lines(const struct child *c, char *buf, size_t len)
     return off;
 }
 
-/* ---- draining ----------------------------------------------------------------------------- */
+/* ---- the app's processes ---------------------------------------------------------------- */
 
-/* Signals every descendant of devinit (every process of the namespace when PID 1) except the
- * members of spare_pgid. Returns how many were signalled. /proc is read because orphans that
- * were reparented to us, and their own children, are known only there. */
-static int signal_descendants(int signo, pid_t spare_pgid)
+static int cmp_proc(const void *a, const void *b)
 {
-    /* As PID 1, kill(-1) reaches every other process of the namespace, /proc or not. */
-    if (sv.pid1 && !spare_pgid)
-        return kill(-1, signo) == 0 ? 1 : 0;
+    pid_t x = ((const struct proc_entry *)a)->pid, y = ((const struct proc_entry *)b)->pid;
+    return (x > y) - (x < y);
+}
+
+/* Reads every process of the namespace but devinit into sv.procs, sorted by pid. 0, or -1
+ * when /proc cannot be read. */
+static int procs_read(void)
+{
     DIR *d = opendir("/proc");
     if (!d)
-        return 0;
-    enum { MAXP = 65536 };
-    static pid_t pids[MAXP], ppids[MAXP], pgids[MAXP];
-    size_t n = 0;
+        return -1;
+    sv.nprocs = 0;
     struct dirent *e;
-    while ((e = readdir(d)) && n < MAXP) {
+    while ((e = readdir(d))) {
         char *end;
         long pid = strtol(e->d_name, &end, 10);
         if (*end || pid <= 0 || pid == sv.self)
             continue;
+        if (sv.nprocs == sv.procs_cap) {
+            size_t cap = sv.procs_cap ? 2 * sv.procs_cap : 256;
+            struct proc_entry *p = realloc(sv.procs, cap * sizeof *p);
+            if (!p)
+                break; /* a partial reading: what was seen is still handled */
+            sv.procs = p;
+            sv.procs_cap = cap;
+        }
         char path[64], buf[512];
         snprintf(path, sizeof path, "/proc/%ld/stat", pid);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -746,37 +819,202 @@ static int signal_descendants(int signo, pid_t spare_pgid)
         /* The command name may hold spaces and parentheses: parse after the last ')'. */
         char *p = strrchr(buf, ')');
         char state;
-        int ppid, pgid;
-        if (!p || sscanf(p + 1, " %c %d %d", &state, &ppid, &pgid) != 3)
+        int ppid, pgid, sid;
+        if (!p || sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgid, &sid) != 4)
             continue;
-        pids[n] = (pid_t)pid;
-        ppids[n] = ppid;
-        pgids[n] = pgid;
-        n++;
+        sv.procs[sv.nprocs++] = (struct proc_entry){
+            .pid = (pid_t)pid, .ppid = ppid, .pgid = pgid, .sid = sid, .state = state};
     }
     closedir(d);
+    qsort(sv.procs, sv.nprocs, sizeof *sv.procs, cmp_proc);
+    return 0;
+}
 
-    int count = 0;
-    for (size_t i = 0; i < n; i++) {
-        bool ours = sv.pid1;
-        pid_t up = ppids[i];
-        /* Walk up the parent chain; bounded, as the snapshot may hold a cycle of reused pids. */
-        for (int depth = 0; !ours && up > 0 && depth < 64; depth++) {
-            if (up == sv.self) {
-                ours = true;
-                break;
-            }
-            size_t j = 0;
-            while (j < n && pids[j] != up)
-                j++;
-            up = (j < n) ? ppids[j] : 0;
+static struct proc_entry *procs_find(pid_t pid)
+{
+    struct proc_entry key = {.pid = pid};
+    return bsearch(&key, sv.procs, sv.nprocs, sizeof key, cmp_proc);
+}
+
+/* Whether p's chain of parents reaches a process marked app (or, with self, devinit).
+ * Bounded: the reading may hold a cycle of reused pids. */
+static bool procs_descends(const struct proc_entry *p, bool self)
+{
+    pid_t up = p->ppid;
+    for (int depth = 0; up > 0 && depth < 64; depth++) {
+        if (up == sv.self)
+            return self;
+        const struct proc_entry *q = procs_find(up);
+        if (!q)
+            return false;
+        if (q->app)
+            return true;
+        up = q->ppid;
+    }
+    return false;
+}
+
+static bool app_id_known(pid_t id)
+{
+    for (size_t i = 0; i < sv.app_ids_n; i++)
+        if (sv.app_ids[i] == id)
+            return true;
+    return false;
+}
+
+/* Remembers a process group or session of the app's. Devinit's own are shared with whoever
+ * started it (a docker exec runs in neither, but a terminal's shell does when devinit is not
+ * PID 1), and 0 is any leader outside the namespace. */
+static void app_id_add(pid_t id)
+{
+    if (id <= 0 || id == sv.self || id == sv.own_pgid || id == sv.own_sid || app_id_known(id))
+        return;
+    if (sv.app_ids_n == sv.app_ids_cap) {
+        size_t cap = sv.app_ids_cap ? 2 * sv.app_ids_cap : 16;
+        pid_t *p = realloc(sv.app_ids, cap * sizeof *p);
+        if (!p)
+            return;
+        sv.app_ids = p;
+        sv.app_ids_cap = cap;
+    }
+    sv.app_ids[sv.app_ids_n++] = id;
+}
+
+/* Marks the app's processes in the last reading: its leader while it lives, the members of
+ * its groups and sessions, and their descendants. Then remembers the groups and sessions
+ * they use now, and forgets those nobody uses any more (their ids may be reused by anyone). */
+static void app_mark(void)
+{
+    pid_t leader = sv.app ? sv.app->pid : 0;
+    for (size_t i = 0; i < sv.nprocs; i++) {
+        struct proc_entry *p = &sv.procs[i];
+        p->app = (leader && p->pid == leader) || (p->pgid > 0 && app_id_known(p->pgid)) ||
+                 (p->sid > 0 && app_id_known(p->sid));
+    }
+    for (size_t i = 0; i < sv.nprocs; i++)
+        if (!sv.procs[i].app && procs_descends(&sv.procs[i], false))
+            sv.procs[i].app = true;
+    for (size_t i = 0; i < sv.nprocs; i++) {
+        if (sv.procs[i].app) {
+            app_id_add(sv.procs[i].pgid);
+            app_id_add(sv.procs[i].sid);
         }
-        if (!ours || (spare_pgid && pgids[i] == spare_pgid))
+    }
+    size_t k = 0;
+    for (size_t j = 0; j < sv.app_ids_n; j++) {
+        pid_t id = sv.app_ids[j];
+        bool used = false;
+        for (size_t i = 0; i < sv.nprocs && !used; i++)
+            used = sv.procs[i].pgid == id || sv.procs[i].sid == id;
+        if (used)
+            sv.app_ids[k++] = id;
+    }
+    sv.app_ids_n = k;
+}
+
+static void app_scan_now(void)
+{
+    if (procs_read() == 0)
+        app_mark();
+}
+
+static void on_app_scan(uv_timer_t *t)
+{
+    uint64_t t0 = uv_hrtime();
+    app_scan_now();
+    uint64_t took_ms = (uv_hrtime() - t0) / 1000000;
+    uint64_t next = 2 * uv_timer_get_repeat(t);
+    if (next > APP_SCAN_MS)
+        next = APP_SCAN_MS;
+    if (took_ms * 100 > next)
+        next = took_ms * 100;
+    uv_timer_set_repeat(t, next);
+}
+
+/* c is the app from now on: its own group is the first it is known by. */
+static void app_track(struct child *c)
+{
+    c->app = true;
+    sv.app = c;
+    app_id_add(c->pgid);
+    if (!sv.app_scan_init) {
+        uv_timer_init(sv.loop, &sv.app_scan);
+        uv_unref((uv_handle_t *)&sv.app_scan); /* never what keeps the loop running */
+        sv.app_scan_init = true;
+    }
+    uv_timer_start(&sv.app_scan, on_app_scan, APP_SCAN_FIRST_MS, APP_SCAN_FIRST_MS);
+}
+
+/* ---- draining ----------------------------------------------------------------------------- */
+
+/* Whether the last reading's process p is one a drain of scope stops. */
+static bool drain_owns(const struct proc_entry *p, enum drain_scope scope)
+{
+    if (p->state == 'Z')
+        return false; /* dead already; its parent reaps it */
+    if (scope == DRAIN_ALL && sv.pid1)
+        return true;
+    if (scope == DRAIN_APP && p->app)
+        return true;
+    /* Not PID 1: only devinit's descendants can be reparented to it, none from outside. */
+    return !sv.pid1 && procs_descends(p, true);
+}
+
+/* Sends signo (then SIGCONT, with cont) to the processes of scope except the members of
+ * spare_pgid. Returns how many there were. /proc is read because orphans that were
+ * reparented to us, and their own children, are known only there. */
+static int signal_procs(int signo, bool cont, enum drain_scope scope, pid_t spare_pgid)
+{
+    bool everything = scope == DRAIN_ALL && sv.pid1 && !spare_pgid;
+    if (procs_read() < 0) {
+        if (everything && kill(-1, signo) == 0) {
+            if (cont)
+                kill(-1, SIGCONT);
+            return 1; /* at least one, how many unknown */
+        }
+        return 0;
+    }
+    if (scope == DRAIN_APP)
+        app_mark();
+    int count = 0;
+    for (size_t i = 0; i < sv.nprocs; i++) {
+        const struct proc_entry *p = &sv.procs[i];
+        if ((spare_pgid && p->pgid == spare_pgid) || !drain_owns(p, scope))
             continue;
-        if (kill(pids[i], signo) == 0)
+        if (everything) {
             count++;
+            continue;
+        }
+        if (kill(p->pid, signo) == 0) {
+            count++;
+            if (cont)
+                kill(p->pid, SIGCONT);
+        }
+    }
+    /* As PID 1, kill(-1) reaches every other process of the namespace, also one forked
+     * since /proc was read; the count is what was read. */
+    if (everything) {
+        if (kill(-1, signo) < 0)
+            return 0;
+        if (cont)
+            kill(-1, SIGCONT);
     }
     return count;
+}
+
+/* Whether a process the drain waits for is left (devinit's children are waited for by
+ * reap_all: no child, nothing left). */
+static bool drain_left(void)
+{
+    if (sv.drain_scope != DRAIN_APP)
+        return true;
+    if (procs_read() < 0)
+        return true;
+    app_mark();
+    for (size_t i = 0; i < sv.nprocs; i++)
+        if (drain_owns(&sv.procs[i], DRAIN_APP))
+            return true;
+    return false;
 }
 
 static void on_drain_timer(uv_timer_t *t);
@@ -784,7 +1022,7 @@ static void on_drain_timer(uv_timer_t *t);
 static void drain_kill(void)
 {
     sv.drain = DRAIN_KILL;
-    int n = signal_descendants(SIGKILL, 0);
+    int n = signal_procs(SIGKILL, false, sv.drain_scope, 0);
     if (n > 0)
         log_warn(NULL, "%d process%s still running after the stop timeout: sent SIGKILL", n,
                  n == 1 ? "" : "es");
@@ -812,7 +1050,8 @@ static void drain_finish(void)
         done(sv.drain_data);
 }
 
-void supervisor_drain(uint64_t grace_ms, pid_t spare_pgid, void (*done)(void *data), void *data)
+void supervisor_drain(enum drain_scope scope, uint64_t grace_ms, pid_t spare_pgid,
+                      void (*done)(void *data), void *data)
 {
     if (!sv.drain_timer_init) {
         uv_timer_init(sv.loop, &sv.drain_timer);
@@ -820,12 +1059,14 @@ void supervisor_drain(uint64_t grace_ms, pid_t spare_pgid, void (*done)(void *da
     }
     sv.drain_done = done;
     sv.drain_data = data;
+    sv.drain_scope = scope;
     sv.drain = DRAIN_TERM;
-    /* Usually nothing is left: then there is no process to signal and /proc need not be read. */
+    /* Usually nothing is left: then there is no process to signal and /proc need not be read
+     * more than once. */
     reap_all();
     if (sv.drain == DRAIN_OFF)
         return;
-    int n = signal_descendants(SIGTERM, spare_pgid);
+    int n = signal_procs(SIGTERM, true, scope, spare_pgid);
     if (n > 0)
         log_debug(NULL, "sent SIGTERM to %d remaining process%s", n, n == 1 ? "" : "es");
     uv_timer_start(&sv.drain_timer, on_drain_timer, grace_ms, 0);

@@ -14,8 +14,8 @@
 #include <sys/types.h>
 #include <uv.h>
 
-/* Called from the loop for every signal devinit receives (SIGCHLD, SIGPIPE, SIGTTIN and
- * SIGTTOU excepted). */
+/* Called from the loop for every signal devinit receives (SIGCHLD, SIGTTIN and SIGTTOU
+ * excepted, and a SIGPIPE that devinit's own write raised). */
 typedef void (*supervisor_signal_fn)(int signo, void *data);
 
 /* Blocks every signal devinit handles and watches them through one signalfd (fn is called
@@ -55,6 +55,10 @@ struct child_opts {
     /* Give the child's process group the controlling terminal when stdin is a TTY whose
      * foreground group is devinit's (docker run -it). */
     bool foreground;
+    /* The app: its processes are followed (the process tree while its leader lives, and the
+     * process groups and sessions they create) so a restart stops exactly them, never a
+     * process that entered the container from outside (docker exec). One child at a time. */
+    bool app;
 };
 
 #define CHILD_TAIL_LINES  20
@@ -67,6 +71,7 @@ struct child {
     pid_t pid;      /* also the process group id; 0 once reaped */
     int exec_errno; /* non-zero when exec failed; the status is then 126/127 */
     bool stopping;  /* child_stop was called */
+    bool app;       /* child_opts.app */
     /* private to supervisor.c */
     pid_t pgid; /* outlives pid: group members may remain after the leader is reaped */
     child_exit_fn on_exit;
@@ -94,12 +99,17 @@ int child_spawn(struct child *c, const struct child_opts *o, child_exit_fn on_ex
  * something is missing). Returns a static buffer. */
 const char *child_exec_error(const char *file, int err);
 
+/* Whether a failed exec's ENOENT is about what file needs (its #! interpreter or loader),
+ * not file itself: child_exec_error then names the cause, and the remedy is not PATH. */
+bool child_exec_interpreter(const char *file, int err);
+
 /* Sends signo to the child's process group (falling back to the child alone). A failure is a
  * warning, never fatal. 0 or -errno. */
 int child_signal(struct child *c, int signo);
 
-/* Graceful stop: sends signo to the group, and SIGKILL to the group after grace_ms unless it
- * has exited. Calling it again while stopping kills at once (the second Ctrl-C). */
+/* Graceful stop: sends signo and then SIGCONT to the group (a stopped process must run to
+ * handle signo), and SIGKILL to the group after grace_ms unless it has exited. Calling it
+ * again while stopping kills at once (the second Ctrl-C). */
 void child_stop(struct child *c, int signo, uint64_t grace_ms);
 
 /* Copies the last lines of a captured child's output, oldest first, '\n'-separated. Valid
@@ -115,11 +125,22 @@ size_t child_error_lines(const struct child *c, char *buf, size_t len);
  * after on_exit has run, or when the child was never spawned. */
 void child_release(struct child *c);
 
-/* After the app has exited: sends SIGTERM to every remaining descendant (every process of
- * the namespace when PID 1) except members of spare_pgid (0: none) which were already
- * signalled, waits until all are reaped or grace_ms passed, then SIGKILLs what is left and
- * calls done once nothing remains (or a short while after the kill). */
-void supervisor_drain(uint64_t grace_ms, pid_t spare_pgid, void (*done)(void *data), void *data);
+/* What a drain stops. */
+enum drain_scope {
+    /* The app's processes (child_opts.app): what is left of its tree, groups and sessions;
+     * when not PID 1, every descendant of devinit too. For a restart: exec sessions live on. */
+    DRAIN_APP,
+    /* Every process of the namespace when PID 1 (the container is stopping), every
+     * descendant of devinit otherwise. */
+    DRAIN_ALL,
+};
+
+/* After the app has exited: sends SIGTERM and SIGCONT to the processes of scope except
+ * members of spare_pgid (0: none) which were already signalled, waits until none is left or
+ * grace_ms passed, then SIGKILLs what is left and calls done once nothing remains (or a
+ * short while after the kill). */
+void supervisor_drain(enum drain_scope scope, uint64_t grace_ms, pid_t spare_pgid,
+                      void (*done)(void *data), void *data);
 
 /* During a drain: SIGKILL everything left now instead of at the end of the grace. */
 void supervisor_drain_hurry(void);

@@ -16,7 +16,7 @@ setup_file() {
     mkdir -p "$ctx/rootfs/bin"
     cp "$(static_bin)" "$ctx/rootfs/devinit"
     cp /bin/busybox "$ctx/rootfs/bin/busybox"
-    for applet in sh sleep cat seq echo; do
+    for applet in sh sleep cat seq echo setsid tr; do
         ln -s busybox "$ctx/rootfs/bin/$applet"
     done
     build_image Containerfile "$ctx" "$IMAGE"
@@ -100,4 +100,49 @@ stop_container() {
     grep -q '^1 (devinit) ' <<<"$stats"
     stop_container
     [ "$EXIT_CODE" -eq 143 ]
+}
+
+@test "podman stop ends on devinit's terms when the app outlives the timeout and leaves a TERM-ignoring process in another session" {
+    # One deadline for the app and its leftovers: 3 s, within podman's 5. Two (the app's
+    # timeout, then the leftovers') would be 6 s, and podman would SIGKILL devinit itself.
+    podman run -d --name "$NAME" --label devinit-test=1 --label "devinit-test-run=$$" \
+        -e DEVINIT_APP_STOP_TIMEOUT=3s "$IMAGE" \
+        sh -c 'trap "" TERM; setsid sh -c "trap \"\" TERM; exec sleep 1000" & while :; do sleep 0.1; done' >/dev/null
+    wait_for running
+    sleep 0.5
+    local t0
+    t0=$(now_ms)
+    podman stop -t 5 "$NAME" >/dev/null
+    STOP_MS=$(($(now_ms) - t0))
+    EXIT_CODE=$(podman inspect --format '{{.State.ExitCode}}' "$NAME")
+    podman logs "$NAME" >"$BATS_TEST_TMPDIR/logs" 2>&1
+    echo "podman stop took $STOP_MS ms; exit code $EXIT_CODE"
+    cat "$BATS_TEST_TMPDIR/logs"
+    [ "$EXIT_CODE" -eq 137 ]
+    [ "$STOP_MS" -lt 4500 ]
+    # devinit killed the leftover itself, and said so.
+    grep -q "1 process still running after the stop timeout: sent SIGKILL" "$BATS_TEST_TMPDIR/logs"
+}
+
+@test "a crash restart spares a podman exec session" {
+    podman run -d --name "$NAME" --label devinit-test=1 --label "devinit-test-run=$$" \
+        -e DEVINIT_APP_RESTART=on-failure -e DEVINIT_APP_RESTART_DELAY=100ms "$IMAGE" \
+        sh -c 'setsid sleep 1000 & sleep 2; exit 3' >/dev/null
+    wait_for running
+    podman exec -d "$NAME" sleep 999
+    # sleeping NAME ARG: a process "sleep ARG" runs in the container.
+    sleeping() {
+        podman exec "$NAME" sh -c 'for f in /proc/[0-9]*/cmdline; do tr "\0" " " <$f; echo; done' |
+            grep -qx "sleep $1 "
+    }
+    wait_for sleeping 999
+    local i
+    for i in $(seq 1 100); do
+        podman logs "$NAME" 2>&1 | grep -q "exited with code 3" && break
+        sleep 0.1
+    done
+    podman logs "$NAME" 2>&1 | grep -q "exited with code 3"
+    sleep 0.5 # the restart's drain is over
+    podman logs "$NAME"
+    sleeping 999
 }

@@ -67,6 +67,29 @@ load ../lib/supervisor
     [[ "$stderr" == *"/nonexistent/app"* ]]
 }
 
+@test "a script whose #! interpreter is missing exits 127, as tini and docker run report it, and names the interpreter" {
+    local f=$BATS_TEST_TMPDIR/bad-interpreter.sh
+    printf '#!/nonexistent/sh\necho ran\n' >"$f"
+    chmod 755 "$f"
+    run -127 --separate-stderr "$DEVINIT" --skip=all -- "$f"
+    echo "$stderr"
+    [ "$status" -eq 127 ]
+    [[ "$stderr" == *"its interpreter '/nonexistent/sh' was not found"* ]]
+    [[ "$stderr" != *"PATH"* ]]
+}
+
+@test "a script saved with Windows line endings is reported as such, with the fix" {
+    local f=$BATS_TEST_TMPDIR/crlf.sh
+    printf '#!/bin/sh\r\necho ran\r\n' >"$f"
+    chmod 755 "$f"
+    run -127 --separate-stderr "$DEVINIT" --skip=all -- "$f"
+    echo "$stderr"
+    [ "$status" -eq 127 ]
+    [[ "$stderr" == *"ends in a carriage return (\r"* ]]
+    [[ "$stderr" == *"dos2unix"* ]]
+    [[ "$stderr" != *"interpreter '/bin/sh' was not found"* ]]
+}
+
 @test "usage errors exit 64" {
     run "$DEVINIT"
     echo "$output"

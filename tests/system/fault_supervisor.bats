@@ -158,14 +158,14 @@ STORM=(USR1 USR2 HUP WINCH CONT ALRM URG PROF VTALRM QUIT PWR XCPU TSTP CHLD PIP
     # storm: the count must be reached in its time.
     sent=$(storm_rt "${STORM[@]}")
     wait_for rt_recorded "$sent"
-    for s in 10 12 1 28 18 14 23 27 26 3 30 24 20 34 35 41 61 64; do grep -qx "$s" rec; done
+    for s in 10 12 1 28 18 14 23 27 26 3 30 24 20 13 34 35 41 61 64; do grep -qx "$s" rec; done
     echo "# 10,000 signals sent in $((t1 - t0)) ms; the app recorded $(wc -l <rec), all $sent real-time ones" >&3
-    # Not forwarded: SIGCHLD (devinit's own), SIGPIPE, SIGTTIN, SIGTTOU (ignored).
-    [ -z "$(grep -xE '17|13|21|22' rec)" ]
+    # Not forwarded: SIGCHLD (devinit's own), SIGTTIN, SIGTTOU (ignored).
+    [ -z "$(grep -xE '17|21|22' rec)" ]
     stop_devinit TERM 3
     [ "$STATUS" -eq 0 ] # record-signals exits 0 on SIGTERM
     [ "$MS" -lt 2000 ]
-    [ "$(tail -n1 rec)" = 15 ]
+    grep -v '^18$' rec | tail -n1 | grep -qx 15 # and the stop's SIGCONT, before or after
     [ ! -e "/proc/$app" ] || [ "$(awk '{print $3}' "/proc/$app/stat")" = Z ]
 }
 
@@ -184,7 +184,7 @@ STORM=(USR1 USR2 HUP WINCH CONT ALRM URG PROF VTALRM QUIT PWR XCPU TSTP CHLD PIP
     stop_devinit TERM 3
     [ "$STATUS" -eq 0 ]
     [ "$MS" -lt 2000 ]
-    [ "$(tail -n1 rec)" = 15 ]
+    grep -v '^18$' rec | tail -n1 | grep -qx 15 # and the stop's SIGCONT, before or after
 }
 
 @test "an app that ignores the storm's SIGTERM is still killed at the end of the grace" {

@@ -124,3 +124,33 @@ assert_drained() {
     di_wait 5
     [ "$DI_MS" -lt 500 ]
 }
+
+@test "one deadline for the whole stop: an app that outlives the timeout and a TERM-ignoring leftover in another session end within it" {
+    local ready=$BATS_TEST_TMPDIR/sh-ready
+    # The app ignores SIGTERM (killed at the timeout), and its worker in a session of its own
+    # ignores it too (only the drain's SIGKILL ends it).
+    di_start pid1 --skip=all --stop-timeout=1 -- \
+        sh -c 'trap "" TERM; setsid sh -c "trap \"\" TERM; touch \"\$0\"; exec sleep 30" "$0" &
+               while :; do sleep 0.05; done' "$ready"
+    wait_file "$ready"
+    di_kill TERM
+    di_wait 10
+    [ "$DI_STATUS" -eq 137 ]
+    # Before: the app's timeout, then a second one for the leftover (2 s); the compose file's
+    # stop_grace_period must stay above [app] stop_timeout and the second it may take to reap.
+    [ "$DI_MS" -ge 900 ]
+    [ "$DI_MS" -lt 1500 ]
+    grep -q "1 process still running after the stop timeout: sent SIGKILL" "$DI_ERR"
+}
+
+@test "the drain counts what kill(-1) reached: two leftovers are two processes" {
+    local ready=$BATS_TEST_TMPDIR/sh-ready
+    di_start pid1 --skip=all --stop-timeout=1 -- \
+        sh -c '(trap "" TERM; touch "$0.1"; exec sleep 30) & (trap "" TERM; touch "$0.2"; exec sleep 30) &
+               until [ -e "$0.1" ] && [ -e "$0.2" ]; do sleep 0.01; done; exit 4' "$ready"
+    wait_file "$ready.1"
+    di_wait 10
+    [ "$DI_STATUS" -eq 4 ]
+    cat "$DI_ERR"
+    grep -q "2 processes still running after the stop timeout: sent SIGKILL" "$DI_ERR"
+}
