@@ -75,7 +75,7 @@ stamp_lines() {
     done
 }
 
-echo "preparing: PostgreSQL, two copies of examples/app, npm ci and prisma generate..." >&2
+echo "preparing: PostgreSQL, copies of examples/app, npm ci and prisma generate..." >&2
 PORT=$(pg_free_port)
 pg_init "$PGDATA"
 pg_start "$PGDATA" "$PORT"
