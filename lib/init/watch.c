@@ -1,7 +1,9 @@
 #include "init/watch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,28 +15,40 @@
 #include "steps/step.h"
 
 #define MAX_TARGETS 64
+/* inotify watches are a per-user resource (fs.inotify.max_user_watches, 8192 on many hosts)
+ * shared with the app's own watchers: a schema folder gets at most this many. */
+#define MAX_DIRS 512
+/* A burst of changes is acted on once it goes quiet ([watch] debounce), but never later than
+ * this after its first change (or the debounce, when that is longer): a tool that keeps
+ * writing does not hold the resync back for ever. */
+#define DEBOUNCE_CAP_MS 1000
 
-/* One thing to watch. kind FILE: a file whose basename is matched in its directory's events.
- * kind DIR_SUFFIX: every entry of a directory whose name ends with suffix ("" = any). */
-enum target_kind { T_FILE, T_DIR_SUFFIX };
+/* One thing to watch.
+ *   T_FILE: a file, matched by its name in its directory's events;
+ *   T_DIR:  the entries of one directory (the migrations folder);
+ *   T_TREE: a schema folder: its *.prisma files at any depth, as Prisma reads them. */
+enum target_kind { T_FILE, T_DIR, T_TREE };
 
 struct target {
     enum target_kind kind;
     char path[PATH_MAX]; /* the file, or the directory */
-    char dir[PATH_MAX];  /* the directory watched for it */
+    char dir[PATH_MAX];  /* T_FILE: its directory; else the path itself */
     const char *base;    /* T_FILE: its name within dir */
-    const char *suffix;  /* T_DIR_SUFFIX */
     unsigned steps;
+    /* events mode, T_TREE: the set of its schema files' paths; poll mode: the state of
+     * everything the target covers. Sums of per-entry hashes: readdir's order is no change. */
+    uint64_t sig;
 };
 
-struct handle {
-    union {
-        uv_fs_event_t ev;
-        uv_fs_poll_t poll;
-    } h;
-    bool is_poll;
+/* Events mode: one watched directory. */
+struct dirwatch {
+    uv_fs_event_t ev;
     struct watch *w;
-    int dir_index; /* events: index of the watched directory; poll: index of the target */
+    char path[PATH_MAX];
+    dev_t dev;
+    ino_t ino;
+    bool fixed; /* the directory of a target named at start: kept while the watch runs */
+    bool mark;  /* seen by the current walk of a schema folder */
 };
 
 struct watch {
@@ -42,22 +56,30 @@ struct watch {
     watch_fn fn;
     void *data;
     bool poll;
-    uint64_t interval_ms, debounce_ms;
+    uint64_t interval_ms, quiet_ms, cap_ms;
     struct target targets[MAX_TARGETS];
     size_t ntargets;
-    char dirs[MAX_TARGETS][PATH_MAX]; /* events mode: distinct directories */
+
+    struct dirwatch *dirs[MAX_DIRS]; /* events mode */
     size_t ndirs;
-    struct handle *handles[MAX_TARGETS];
-    size_t nhandles;
+    bool dirs_warned;
+
     uv_timer_t debounce;
+    bool in_burst;
+    uint64_t burst_start; /* loop time of the burst's first change */
     unsigned pending;
     char last[PATH_MAX + 256]; /* a changed path, for the log */
-    int open;
+
+    uv_timer_t tick; /* poll mode: every interval, a snapshot on the thread pool */
+    uv_work_t work;
+    bool working, have_baseline;
+    uint64_t next[MAX_TARGETS];
+
+    int open; /* initialised handles and queued work not yet finished */
     bool stopping;
 };
 
-static void add_target(struct watch *w, enum target_kind kind, const char *path, const char *suffix,
-                       unsigned steps)
+static void add_target(struct watch *w, enum target_kind kind, const char *path, unsigned steps)
 {
     if (w->ntargets == MAX_TARGETS)
         return;
@@ -70,7 +92,6 @@ static void add_target(struct watch *w, enum target_kind kind, const char *path,
     memset(t, 0, sizeof *t);
     t->kind = kind;
     t->steps = steps;
-    t->suffix = suffix;
     snprintf(t->path, sizeof t->path, "%s", path);
     if (kind == T_FILE) {
         path_dirname(path, t->dir, sizeof t->dir);
@@ -100,7 +121,7 @@ static void collect(struct watch *w, const struct config *cfg)
     if (cfg->deps.mode != MODE_OFF && (cfg->steps & STEP_BIT(STEP_DEPS)))
         for (size_t i = 0; i < sizeof dep_files / sizeof dep_files[0]; i++) {
             app_path(cfg, dep_files[i], path, sizeof path);
-            add_target(w, T_FILE, path, NULL, deps);
+            add_target(w, T_FILE, path, deps);
         }
 
     /* ~150 KB: on the heap, not the stack. */
@@ -112,18 +133,15 @@ static void collect(struct watch *w, const struct config *cfg)
     if ((cfg->steps & STEP_BIT(STEP_GENERATE)) && cfg->generate.mode != MODE_OFF &&
         prisma_project_find(pp, &ps, NULL, err, sizeof err) == 0) {
         const unsigned gen = STEP_BIT(STEP_GENERATE);
-        if (pp->schema_is_dir)
-            add_target(w, T_DIR_SUFFIX, pp->schema, ".prisma", gen);
-        else
-            add_target(w, T_FILE, pp->schema, NULL, gen);
+        add_target(w, pp->schema_is_dir ? T_TREE : T_FILE, pp->schema, gen);
         if (pp->config[0])
-            add_target(w, T_FILE, pp->config, NULL, gen);
+            add_target(w, T_FILE, pp->config, gen);
         if (cfg->watch.migrate) {
             /* The same folder the migrate step reads. */
             char warn[512];
             prisma_migrations_find(&ps, path, sizeof path, warn, sizeof warn);
             if (path[0])
-                add_target(w, T_DIR_SUFFIX, path, "", STEP_BIT(STEP_WAIT) | STEP_BIT(STEP_MIGRATE));
+                add_target(w, T_DIR, path, STEP_BIT(STEP_WAIT) | STEP_BIT(STEP_MIGRATE));
         }
     } else {
         log_debug("watch", "no schema to watch: %s", err);
@@ -132,11 +150,14 @@ static void collect(struct watch *w, const struct config *cfg)
     free(pp);
 }
 
+/* ---- the debounce --------------------------------------------------------------------- */
+
 static void on_debounce(uv_timer_t *t)
 {
     struct watch *w = t->data;
     unsigned steps = w->pending;
     w->pending = 0;
+    w->in_burst = false;
     if (steps)
         w->fn(steps, w->last, w->data);
 }
@@ -146,58 +167,34 @@ static void changed(struct watch *w, const struct target *t, const char *path)
     w->pending |= t->steps;
     snprintf(w->last, sizeof w->last, "%s", path);
     log_debug("watch", "'%s' changed", path);
-    /* Restarting the timer on every event turns a burst of saves into one resync. */
-    uv_timer_start(&w->debounce, on_debounce, w->debounce_ms, 0);
-}
-
-static bool has_suffix(const char *name, const char *suffix)
-{
-    size_t n = strlen(name), s = strlen(suffix);
-    return n >= s && strcmp(name + n - s, suffix) == 0;
-}
-
-static void on_event(uv_fs_event_t *h, const char *filename, int events, int status)
-{
-    struct handle *hd = h->data;
-    struct watch *w = hd->w;
-    const char *dir = w->dirs[hd->dir_index];
-    if (status < 0 || !filename)
-        return;
-    for (size_t i = 0; i < w->ntargets; i++) {
-        const struct target *t = &w->targets[i];
-        if (strcmp(t->dir, dir) != 0)
-            continue;
-        if (t->kind == T_FILE
-                ? strcmp(t->base, filename) == 0
-                : (filename[0] != '.' || !*t->suffix) && has_suffix(filename, t->suffix)) {
-            char path[PATH_MAX + 256];
-            snprintf(path, sizeof path, "%s/%s", dir, filename);
-            changed(w, t, t->kind == T_FILE ? t->path : path);
-        }
+    /* Each change pushes the resync back by the quiet time, up to the cap from the burst's
+     * first change: a burst of saves is one resync, a single save is acted on at once. */
+    uint64_t now = uv_now(w->loop);
+    if (!w->in_burst) {
+        w->in_burst = true;
+        w->burst_start = now;
     }
+    uint64_t due = now + w->quiet_ms, cap = w->burst_start + w->cap_ms;
+    if (due > cap)
+        due = cap;
+    uv_timer_start(&w->debounce, on_debounce, due > now ? due - now : 0, 0);
 }
 
-static void on_poll(uv_fs_poll_t *h, int status, const uv_stat_t *prev, const uv_stat_t *curr)
-{
-    struct handle *hd = h->data;
-    struct watch *w = hd->w;
-    const struct target *t = &w->targets[hd->dir_index];
-    changed(w, t, t->path);
-}
+/* ---- handle bookkeeping ---------------------------------------------------------------- */
 
-/* Handle bookkeeping: every initialised handle (the debounce timer included) is counted in
- * w->open and counted down by its close callback; a stopped watch is freed at zero. */
+/* Every initialised handle (the timers included) and every queued snapshot is counted in
+ * w->open and counted down when it ends; a stopped watch is freed at zero. */
 static void maybe_free(struct watch *w)
 {
     if (--w->open == 0 && w->stopping)
         free(w);
 }
 
-static void on_handle_closed(uv_handle_t *h)
+static void on_dir_closed(uv_handle_t *h)
 {
-    struct handle *hd = h->data;
-    struct watch *w = hd->w;
-    free(hd);
+    struct dirwatch *dw = h->data;
+    struct watch *w = dw->w;
+    free(dw);
     maybe_free(w);
 }
 
@@ -206,50 +203,296 @@ static void on_timer_closed(uv_handle_t *h)
     maybe_free(h->data);
 }
 
-static void close_handle(struct handle *hd)
+/* Takes directory i out of w->dirs and closes its handle. */
+static void dir_remove(struct watch *w, size_t i)
 {
-    uv_close(hd->is_poll ? (uv_handle_t *)&hd->h.poll : (uv_handle_t *)&hd->h.ev, on_handle_closed);
+    struct dirwatch *dw = w->dirs[i];
+    w->dirs[i] = w->dirs[--w->ndirs];
+    uv_close((uv_handle_t *)&dw->ev, on_dir_closed);
 }
 
-/* Starts one handle: a poll of target i, or events on directory i. Kept in w->handles only
- * when it started. */
-static int start_handle(struct watch *w, bool poll, size_t i)
+static struct dirwatch *dir_find(struct watch *w, const char *path, size_t *index)
 {
-    if (w->nhandles == MAX_TARGETS)
-        return -ENOSPC;
-    struct handle *hd = calloc(1, sizeof *hd);
-    if (!hd)
-        return -ENOMEM;
-    hd->w = w;
-    hd->dir_index = (int)i;
-    hd->is_poll = poll;
-    int rc;
-    if (poll) {
-        /* stat sees a file's content change (mtime, size); a directory's own mtime changes
-         * when an entry is added, removed or renamed. */
-        uv_fs_poll_init(w->loop, &hd->h.poll);
-        hd->h.poll.data = hd;
-        rc = uv_fs_poll_start(&hd->h.poll, on_poll, w->targets[i].path, (unsigned)w->interval_ms);
-    } else {
-        uv_fs_event_init(w->loop, &hd->h.ev);
-        hd->h.ev.data = hd;
-        rc = uv_fs_event_start(&hd->h.ev, on_event, w->dirs[i], 0);
+    for (size_t i = 0; i < w->ndirs; i++)
+        if (strcmp(w->dirs[i]->path, path) == 0) {
+            if (index)
+                *index = i;
+            return w->dirs[i];
+        }
+    return NULL;
+}
+
+static void on_event(uv_fs_event_t *h, const char *filename, int events, int status);
+
+/* Watches directory path (its entries' events). 0 (also when it is watched already),
+ * -ENOSPC beyond MAX_DIRS, or libuv's error (UV_ENOENT: it does not exist). */
+static int dir_add(struct watch *w, const char *path, bool fixed)
+{
+    struct dirwatch *dw = dir_find(w, path, NULL);
+    if (dw) {
+        dw->fixed |= fixed;
+        dw->mark = true;
+        return 0;
     }
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return -errno;
+    if (w->ndirs == MAX_DIRS)
+        return -ENOSPC;
+    dw = calloc(1, sizeof *dw);
+    if (!dw)
+        return -ENOMEM;
+    dw->w = w;
+    snprintf(dw->path, sizeof dw->path, "%s", path);
+    dw->dev = st.st_dev;
+    dw->ino = st.st_ino;
+    dw->fixed = fixed;
+    dw->mark = true;
+    uv_fs_event_init(w->loop, &dw->ev);
+    dw->ev.data = dw;
     w->open++;
+    int rc = uv_fs_event_start(&dw->ev, on_event, path, 0);
     if (rc < 0) {
-        close_handle(hd);
+        uv_close((uv_handle_t *)&dw->ev, on_dir_closed);
         return rc;
     }
-    w->handles[w->nhandles++] = hd;
+    w->dirs[w->ndirs++] = dw;
     return 0;
 }
 
-static void close_all(struct watch *w)
+static void close_dirs(struct watch *w)
 {
-    for (size_t i = 0; i < w->nhandles; i++)
-        close_handle(w->handles[i]);
-    w->nhandles = 0;
+    while (w->ndirs)
+        dir_remove(w, w->ndirs - 1);
 }
+
+/* ---- schema folders ---------------------------------------------------------------------- */
+
+/* FNV-1a: a cheap, stable hash of an entry's record; collisions only cost a missed resync,
+ * which `devinit sync` makes up for. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+#define FNV_START 0xcbf29ce484222325ULL
+
+/* What poll mode compares: an entry's identity and content as stat shows them. An in-place
+ * save changes size or mtime (ns), a save by rename the inode. */
+static uint64_t entry_hash(const char *path, const struct stat *st)
+{
+    const long long rec[] = {(long long)st->st_size,         (long long)st->st_mtim.tv_sec,
+                             (long long)st->st_mtim.tv_nsec, (long long)st->st_ctim.tv_sec,
+                             (long long)st->st_ctim.tv_nsec, (long long)st->st_ino,
+                             (long long)st->st_dev,          (long long)st->st_mode};
+    return fnv(fnv(FNV_START, path, strlen(path) + 1), rec, sizeof rec);
+}
+
+static bool path_under(const char *path, const char *root)
+{
+    size_t n = strlen(root);
+    return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+struct scan {
+    struct watch *w;
+    uint64_t sig;
+    int err; /* the first directory that could not be watched */
+};
+
+static int scan_entry(const char *path, const struct stat *st, void *data)
+{
+    struct scan *sc = data;
+    struct watch *w = sc->w;
+    if (!S_ISDIR(st->st_mode)) {
+        sc->sig += fnv(FNV_START, path, strlen(path) + 1);
+        return 0;
+    }
+    size_t i;
+    struct dirwatch *dw = dir_find(w, path, &i);
+    if (dw && (dw->dev != st->st_dev || dw->ino != st->st_ino)) {
+        /* Replaced (removed and made again, or another folder renamed over it): the watch
+         * was on the old one. */
+        bool fixed = dw->fixed;
+        dir_remove(w, i);
+        dw = NULL;
+        int rc = dir_add(w, path, fixed);
+        if (rc < 0 && !sc->err)
+            sc->err = rc;
+    } else if (dw) {
+        dw->mark = true;
+    } else {
+        int rc = dir_add(w, path, false);
+        if (rc < 0 && rc != UV_ENOENT && !sc->err)
+            sc->err = rc;
+    }
+    return 0;
+}
+
+/* Walks schema folder t as Prisma does, watching every folder in it (new ones too) and
+ * dropping the watches of folders gone. Returns whether its set of schema files changed. */
+static bool tree_scan(struct watch *w, struct target *t)
+{
+    for (size_t i = 0; i < w->ndirs; i++)
+        w->dirs[i]->mark = false;
+    struct scan sc = {.w = w};
+    prisma_schema_walk(t->path, scan_entry, &sc);
+    for (size_t i = w->ndirs; i-- > 0;)
+        if (!w->dirs[i]->mark && !w->dirs[i]->fixed && path_under(w->dirs[i]->path, t->path))
+            dir_remove(w, i);
+    if (sc.err && !w->dirs_warned) {
+        w->dirs_warned = true;
+        log_warn("watch",
+                 "cannot watch every folder of the prisma schema '%s' (%s): saves there may go "
+                 "unseen; `devinit sync` or [watch] mode = poll sees them",
+                 t->path, sc.err == -ENOSPC ? "too many folders" : uv_strerror(sc.err));
+    }
+    bool moved = sc.sig != t->sig;
+    t->sig = sc.sig;
+    return moved;
+}
+
+/* ---- events mode ------------------------------------------------------------------------- */
+
+static void on_event(uv_fs_event_t *h, const char *filename, int events, int status)
+{
+    (void)events;
+    struct dirwatch *dw = h->data;
+    struct watch *w = dw->w;
+    if (status < 0 || !filename || w->stopping)
+        return;
+    /* dw may be closed by a walk below: work on a copy of its path. */
+    char dir[PATH_MAX], path[PATH_MAX + 256];
+    snprintf(dir, sizeof dir, "%s", dw->path);
+    snprintf(path, sizeof path, "%s/%s", dir, filename);
+    for (size_t i = 0; i < w->ntargets; i++) {
+        struct target *t = &w->targets[i];
+        if (t->kind == T_FILE) {
+            if (strcmp(t->dir, dir) == 0 && strcmp(t->base, filename) == 0)
+                changed(w, t, t->path);
+        } else if (t->kind == T_DIR) {
+            if (strcmp(t->dir, dir) == 0)
+                changed(w, t, path);
+        } else if (path_under(dir, t->path)) {
+            /* A folder made, removed or renamed changes the set of files (and what to
+             * watch); a file saved in place does not, but is a schema file now. A dangling
+             * link (an editor's lock file, `.#schema.prisma`) is neither. */
+            bool moved = tree_scan(w, t);
+            struct stat st;
+            if (moved ||
+                (prisma_schema_file_name(filename) && stat(path, &st) == 0 && S_ISREG(st.st_mode)))
+                changed(w, t, path);
+        }
+    }
+}
+
+/* Starts the events watches; the first error other than a missing directory, or 0. */
+static int start_events(struct watch *w)
+{
+    int first_err = 0;
+    for (size_t i = 0; i < w->ntargets; i++) {
+        struct target *t = &w->targets[i];
+        int rc = dir_add(w, t->dir, true);
+        /* A directory that does not exist (yet) has nothing to report. */
+        if (rc < 0 && rc != UV_ENOENT && !first_err)
+            first_err = rc;
+        if (t->kind == T_TREE) {
+            tree_scan(w, t);
+            if (w->dirs_warned && !first_err)
+                first_err = UV_ENOSPC;
+        }
+    }
+    return first_err;
+}
+
+/* ---- poll mode --------------------------------------------------------------------------- */
+
+struct poll_sum {
+    uint64_t sum;
+};
+
+static int poll_entry(const char *path, const struct stat *st, void *data)
+{
+    /* The folders' own times change with every editor's temporary file: files only. */
+    if (!S_ISDIR(st->st_mode))
+        ((struct poll_sum *)data)->sum += entry_hash(path, st);
+    return 0;
+}
+
+#define ABSENT 1u /* the state of a path that does not exist: absent to absent is no change */
+
+/* The state of what target t covers, by stat alone. Runs on the thread pool. */
+static uint64_t snapshot(const struct target *t)
+{
+    struct stat st;
+    if (t->kind == T_FILE)
+        return stat(t->path, &st) == 0 ? entry_hash(t->path, &st) : ABSENT;
+    if (t->kind == T_TREE) {
+        struct poll_sum ps = {0};
+        return prisma_schema_walk(t->path, poll_entry, &ps) == 0 ? ps.sum : ABSENT;
+    }
+    DIR *d = opendir(t->path);
+    if (!d)
+        return ABSENT;
+    uint64_t sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[PATH_MAX + 256];
+        snprintf(path, sizeof path, "%s/%s", t->path, e->d_name);
+        if (stat(path, &st) == 0)
+            sum += entry_hash(path, &st);
+    }
+    closedir(d);
+    return sum;
+}
+
+static void poll_work(uv_work_t *req)
+{
+    struct watch *w = req->data;
+    for (size_t i = 0; i < w->ntargets; i++)
+        w->next[i] = snapshot(&w->targets[i]);
+}
+
+static void poll_done(uv_work_t *req, int status)
+{
+    struct watch *w = req->data;
+    w->working = false;
+    if (!w->stopping && status == 0) {
+        for (size_t i = 0; i < w->ntargets; i++) {
+            struct target *t = &w->targets[i];
+            if (w->have_baseline && w->next[i] != t->sig)
+                changed(w, t, t->path);
+            t->sig = w->next[i];
+        }
+        w->have_baseline = true;
+    }
+    maybe_free(w);
+}
+
+static void poll_now(struct watch *w)
+{
+    if (w->working || w->stopping)
+        return;
+    w->work.data = w;
+    if (uv_queue_work(w->loop, &w->work, poll_work, poll_done) == 0) {
+        w->working = true;
+        w->open++;
+    }
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    poll_now(t->data);
+}
+
+/* ---- the interface ----------------------------------------------------------------------- */
 
 struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, watch_fn fn, void *data)
 {
@@ -266,40 +509,33 @@ struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, watch_fn fn
     w->data = data;
     w->poll = cfg->watch.mode == WATCH_POLL;
     w->interval_ms = cfg->watch.interval_ms ? cfg->watch.interval_ms : 1000;
-    w->debounce_ms = cfg->watch.debounce_ms;
+    w->quiet_ms = cfg->watch.debounce_ms;
+    w->cap_ms = w->quiet_ms > DEBOUNCE_CAP_MS ? w->quiet_ms : DEBOUNCE_CAP_MS;
     uv_timer_init(loop, &w->debounce);
     w->debounce.data = w;
-    w->open = 1;
+    uv_timer_init(loop, &w->tick);
+    w->tick.data = w;
+    w->open = 2;
     collect(w, cfg);
 
     if (!w->poll) {
-        for (size_t i = 0; i < w->ntargets; i++) {
-            bool seen = false;
-            for (size_t d = 0; d < w->ndirs && !seen; d++)
-                seen = strcmp(w->dirs[d], w->targets[i].dir) == 0;
-            if (!seen)
-                snprintf(w->dirs[w->ndirs++], PATH_MAX, "%s", w->targets[i].dir);
-        }
-        int first_err = 0;
-        for (size_t d = 0; d < w->ndirs; d++) {
-            int rc = start_handle(w, false, d);
-            /* A directory that does not exist (yet) has nothing to report. */
-            if (rc < 0 && rc != UV_ENOENT && !first_err)
-                first_err = rc;
-        }
-        if (first_err && cfg->watch.mode == WATCH_EVENTS) {
-            log_warn("watch", "cannot watch for file events: %s", uv_strerror(first_err));
-        } else if (first_err) {
+        int err = start_events(w);
+        if (err && cfg->watch.mode == WATCH_EVENTS) {
+            log_warn("watch", "cannot watch for file events: %s", uv_strerror(err));
+        } else if (err) {
             /* inotify refused (limits, or a file system without it): stat instead. */
             log_warn("watch", "file events unavailable (%s): polling every %llu ms instead",
-                     uv_strerror(first_err), (unsigned long long)w->interval_ms);
-            close_all(w);
+                     uv_strerror(err), (unsigned long long)w->interval_ms);
+            close_dirs(w);
             w->poll = true;
         }
     }
-    if (w->poll)
+    if (w->poll) {
         for (size_t i = 0; i < w->ntargets; i++)
-            start_handle(w, true, i);
+            w->targets[i].sig = 0;
+        poll_now(w); /* the baseline */
+        uv_timer_start(&w->tick, on_tick, w->interval_ms, w->interval_ms);
+    }
     log_debug("watch", "watching %zu paths (%s)", w->ntargets, watch_mode_name(w));
     return w;
 }
@@ -324,6 +560,10 @@ void watch_stop(struct watch *w)
     if (!w)
         return;
     w->stopping = true;
-    close_all(w);
+    close_dirs(w);
+    /* A snapshot under way finishes on the pool (or is cancelled) and counts itself down. */
+    if (w->working)
+        uv_cancel((uv_req_t *)&w->work);
     uv_close((uv_handle_t *)&w->debounce, on_timer_closed);
+    uv_close((uv_handle_t *)&w->tick, on_timer_closed);
 }

@@ -1,10 +1,14 @@
-/* Live sync's eyes: watches the files whose change makes a step stale (the schema, the Prisma
- * config, package.json, the lockfile, optionally the migrations folder) and reports, after a
- * quiet time, which steps a burst of changes calls for.
+/* Live sync's eyes: watches the files whose change makes a step stale (the schema file, or
+ * every *.prisma file at any depth of a schema folder, the Prisma config, package.json, the
+ * lockfile, optionally the migrations folder) and reports which steps a burst of changes calls
+ * for once the burst goes quiet ([watch] debounce; at most 1 s after its first change).
  *
  * Directories are watched, not files: editors save by writing a new file and renaming it over
- * the old one, which would end a watch on the file itself. Poll mode (uv_fs_poll) serves bind
- * mounts that deliver no inotify events; auto falls back to it where events cannot be had. */
+ * the old one, which would end a watch on the file itself. inotify is not recursive: every
+ * folder of a schema folder is watched, and folders made later are added as they appear.
+ * Poll mode serves bind mounts that deliver no inotify events: every interval it stats
+ * everything on the thread pool and compares each file's size, times and inode with the last
+ * look; auto falls back to it where events cannot be had. */
 #ifndef DEVINIT_WATCH_H
 #define DEVINIT_WATCH_H
 

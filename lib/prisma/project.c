@@ -19,15 +19,46 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collects *.prisma files under dir, recursively, as Prisma's multi-file schema loader does. */
-static int collect_schema_files(struct prisma_project *p, const char *dir, int depth)
+bool prisma_schema_file_name(const char *name)
 {
-    if (depth > 16)
-        return 0;
+    size_t n = strlen(name);
+    return n > 7 && strcmp(name + n - 7, ".prisma") == 0;
+}
+
+/* The folders a walk has entered (device and inode): Prisma's loader enters each real folder
+ * once, which ends symbolic-link loops. */
+struct walk {
+    prisma_schema_walk_fn fn;
+    void *data;
+    struct {
+        dev_t dev;
+        ino_t ino;
+    } * seen;
+    size_t nseen, cap;
+};
+
+static int walk_dir(struct walk *wk, const char *dir, const struct stat *dst)
+{
+    for (size_t i = 0; i < wk->nseen; i++)
+        if (wk->seen[i].dev == dst->st_dev && wk->seen[i].ino == dst->st_ino)
+            return 0;
+    if (wk->nseen == wk->cap) {
+        size_t cap = wk->cap ? wk->cap * 2 : 16;
+        void *grown = realloc(wk->seen, cap * sizeof wk->seen[0]);
+        if (!grown)
+            return -ENOMEM;
+        wk->seen = grown;
+        wk->cap = cap;
+    }
+    wk->seen[wk->nseen].dev = dst->st_dev;
+    wk->seen[wk->nseen].ino = dst->st_ino;
+    wk->nseen++;
+    int rc = wk->fn(dir, dst, wk->data);
+    if (rc != 0)
+        return rc;
     DIR *d = opendir(dir);
     if (!d)
         return -errno;
-    int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
         if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
@@ -38,27 +69,44 @@ static int collect_schema_files(struct prisma_project *p, const char *dir, int d
             continue;
         struct stat st;
         if (stat(path, &st) < 0)
-            continue;
+            continue; /* gone meanwhile, or a dangling link: Prisma skips it too */
         if (S_ISDIR(st.st_mode)) {
-            rc = collect_schema_files(p, path, depth + 1);
-            continue;
+            rc = walk_dir(wk, path, &st);
+            if (rc == -ENOENT)
+                rc = 0; /* removed while we looked */
+        } else if (S_ISREG(st.st_mode) && prisma_schema_file_name(e->d_name)) {
+            rc = wk->fn(path, &st, wk->data);
         }
-        size_t nl = strlen(e->d_name);
-        if (!S_ISREG(st.st_mode) || nl < 8 || strcmp(e->d_name + nl - 7, ".prisma") != 0)
-            continue;
-        if (p->nfiles >= PRISMA_MAX_SCHEMA_FILES) {
-            rc = -E2BIG;
-            break;
-        }
-        p->files[p->nfiles] = strdup(path);
-        if (!p->files[p->nfiles]) {
-            rc = -ENOMEM;
-            break;
-        }
-        p->nfiles++;
     }
     closedir(d);
     return rc;
+}
+
+int prisma_schema_walk(const char *dir, prisma_schema_walk_fn fn, void *data)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return -errno;
+    if (!S_ISDIR(st.st_mode))
+        return -ENOTDIR;
+    struct walk wk = {.fn = fn, .data = data};
+    int rc = walk_dir(&wk, dir, &st);
+    free(wk.seen);
+    return rc;
+}
+
+static int add_schema_file(const char *path, const struct stat *st, void *data)
+{
+    struct prisma_project *p = data;
+    if (S_ISDIR(st->st_mode))
+        return 0;
+    if (p->nfiles >= PRISMA_MAX_SCHEMA_FILES)
+        return -E2BIG;
+    p->files[p->nfiles] = strdup(path);
+    if (!p->files[p->nfiles])
+        return -ENOMEM;
+    p->nfiles++;
+    return 0;
 }
 
 /* Sets p->schema from a path relative to base (checking it exists). */
@@ -206,7 +254,7 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
         return rc;
 
     if (p->schema_is_dir) {
-        rc = collect_schema_files(p, p->schema, 0);
+        rc = prisma_schema_walk(p->schema, add_schema_file, p);
         if (rc < 0) {
             snprintf(err, errlen, "cannot list prisma schema folder '%s': %s", p->schema,
                      strerror(-rc));

@@ -62,6 +62,20 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
 
 void prisma_project_free(struct prisma_project *p);
 
+/* Whether a file name is one Prisma's folder loader reads: "*.prisma" (Node's extname, so not
+ * ".prisma" alone). */
+bool prisma_schema_file_name(const char *name);
+
+/* Walks a schema folder as Prisma's loader (6.6+ and 7) reads it: every subfolder however
+ * deep, symbolic links followed, each real folder once; in each, the regular files
+ * prisma_schema_file_name() accepts. fn is called for dir itself and every subfolder
+ * (S_ISDIR(st->st_mode)) before their contents, and for every schema file; a nonzero return
+ * stops the walk and is returned. 0; -errno when dir cannot be read (a subfolder that
+ * vanishes meanwhile is skipped). */
+struct stat;
+typedef int (*prisma_schema_walk_fn)(const char *path, const struct stat *st, void *data);
+int prisma_schema_walk(const char *dir, prisma_schema_walk_fn fn, void *data);
+
 /* The migrations folder, as Prisma finds it: s->migrations; else the config file's
  * migrations.path (relative to that file); else `migrations` in the schema's root (next to a
  * single schema file, inside a schema folder: Prisma 6.7+ and 7, inferDirectoryConfig); else

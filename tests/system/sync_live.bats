@@ -2,6 +2,7 @@
 # Live sync and the control socket, with the real deps step (an install command of our own
 # that records each run) and a long-running app. Prisma-specific sync (a schema edit
 # regenerating the client) is in sync_prisma.bats.
+bats_require_minimum_version 1.5.0
 load ../lib/common
 load ../lib/supervisor
 
@@ -87,6 +88,54 @@ app_pid_changed_from() { [ -s app.pid ] && [ "$(cat app.pid)" != "$1" ]; }
     echo '{"lockfileVersion":3,"v":3}' > package-lock.json
     wait_for app_pid_changed_from "$old"
     [ "$(installs)" -eq 2 ]
+}
+
+@test "poll mode reports no change for lockfiles that are absent at start" {
+    export DEVINIT_WATCH_MODE=poll DEVINIT_WATCH_INTERVAL=100ms
+    start_devinit
+    # Five looks at package.json, package-lock.json and the five lockfiles that do not exist.
+    sleep 0.6
+    run ! grep -F "changed" devinit.log
+    [ "$(installs)" -eq 1 ]
+    run "$DEVINIT" status --json
+    [ "$status" -eq 0 ]
+    echo "$output" | python3 -c '
+import json, sys
+s = json.load(sys.stdin)
+assert s["watch"]["mode"] == "poll", s["watch"]
+assert s["last_sync"] is None, s["last_sync"]'
+}
+
+# install_ms N: the time (ms since the epoch) of the Nth install.
+install_ms() { local ns; ns=$(sed -n "${1}p" installs.log | cut -d' ' -f2); echo $((ns / 1000000)); }
+
+@test "a single save is acted on once writes go quiet, not after a fixed wait" {
+    unset DEVINIT_WATCH_DEBOUNCE # the default
+    start_devinit
+    sleep 0.2
+    t0=$(now_ms)
+    echo '{"lockfileVersion":3,"v":10}' > package-lock.json
+    wait_for lines_at_least installs.log 2 || { cat devinit.log; false; }
+    echo "save to reinstall: $(( $(install_ms 2) - t0 )) ms"
+    [ $(( $(install_ms 2) - t0 )) -lt 200 ]
+}
+
+@test "a tool that keeps saving is acted on within the cap, not when it stops" {
+    unset DEVINIT_WATCH_DEBOUNCE
+    start_devinit
+    sleep 0.2
+    t0=$(now_ms)
+    # A save every 20 ms for 2.5 s: never 50 ms of quiet.
+    exec {nap}<> <(:)
+    for i in $(seq 1 100); do
+        echo "{\"lockfileVersion\":3,\"v\":$((100 + i))}" > package-lock.json
+        read -r -t 0.02 -u "$nap" || true
+    done
+    last=$(now_ms)
+    wait_for lines_at_least installs.log 2
+    echo "first reinstall $(( $(install_ms 2) - t0 )) ms after the first save, the last at $((last - t0)) ms"
+    [ $(( $(install_ms 2) - t0 )) -lt 1600 ]
+    [ "$(install_ms 2)" -lt "$last" ]
 }
 
 @test "a failed reinstall keeps the old app running and health fails" {

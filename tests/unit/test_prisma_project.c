@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "prisma/project.h"
 #include "tmpdir.h"
@@ -258,6 +259,35 @@ static void test_prisma_project_migrations_folder(void **state)
     assert_string_equal(out, want);
 }
 
+/* The folder walk reads what Prisma's loader reads: names ending in .prisma (".prisma" alone
+ * has no extension), at any depth, each real folder once (a link back to a parent ends). */
+static void test_prisma_project_find_folder_walk_as_prisma(void **state)
+{
+    tmpdir_put("prisma/schema/main.prisma",
+               "generator client {\n  provider = \"prisma-client-js\"\n}\n");
+    tmpdir_put("prisma/schema/a/b/c/deep.prisma", "model Deep { id Int @id }\n");
+    tmpdir_put("prisma/schema/.hidden.prisma", "model Hidden { id Int @id }\n");
+    tmpdir_put("prisma/schema/.prisma", "not a schema file to Prisma");
+    tmpdir_put("prisma/schema/notes.prisma.bak", "not a schema file");
+    char link[512];
+    snprintf(link, sizeof link, "%s/prisma/schema/a/b/up", tmpdir);
+    assert_int_equal(symlink("../..", link), 0);
+    snprintf(link, sizeof link, "%s/prisma/schema/dangling.prisma", tmpdir);
+    assert_int_equal(symlink("nowhere.prisma", link), 0);
+    struct prisma_project *p = calloc(1, sizeof *p);
+    char err[512];
+    assert_int_equal(find(p, "", "", err, sizeof err), 0);
+    assert_int_equal(p->nfiles, 3);
+    assert_non_null(strstr(p->files[0], "/prisma/schema/.hidden.prisma"));
+    assert_non_null(strstr(p->files[1], "/prisma/schema/a/b/c/deep.prisma"));
+    assert_non_null(strstr(p->files[2], "/prisma/schema/main.prisma"));
+    assert_true(prisma_schema_file_name("x.prisma"));
+    assert_false(prisma_schema_file_name(".prisma"));
+    assert_false(prisma_schema_file_name("x.prisma~"));
+    prisma_project_free(p);
+    free(p);
+}
+
 #define TD(name) cmocka_unit_test_setup_teardown(name, tmpdir_setup, tmpdir_teardown)
 
 int main(void)
@@ -265,6 +295,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TD(test_prisma_project_find_default_file),
         TD(test_prisma_project_find_folder_in_path_order),
+        TD(test_prisma_project_find_folder_walk_as_prisma),
         TD(test_prisma_project_find_order_of_sources),
         TD(test_prisma_project_config_file_by_version),
         TD(test_prisma_project_config_file_refused_extension),
