@@ -258,7 +258,10 @@ static void on_watch(unsigned steps, const char *what, void *data);
 
 static void start_app(void)
 {
-    struct child_opts o = {.argv = in.opts->argv, .foreground = true};
+    /* In its own directory: in a workspace, [app] dir is the member (apps/api), whose
+     * scripts expect to run there. */
+    const char *dir = in.cfg->app.dir && *in.cfg->app.dir ? in.cfg->app.dir : NULL;
+    struct child_opts o = {.argv = in.opts->argv, .dir = dir, .foreground = true};
     bool first = in.app_started_ms == 0;
     int rc = child_spawn(&in.app, &o, on_app_exit, NULL);
     if (rc < 0) {
