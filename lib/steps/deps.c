@@ -305,11 +305,10 @@ static bool same_install(const struct stamp *want, const struct stamp *have)
         if (!a || !b || strcmp(a, b) != 0)
             return false;
     }
-    const char *a = stamp_get(want, "package.json"), *b = stamp_get(have, "package.json");
+    /* A package.json alone changed (the root's or the member's): a frozen install must say
+     * whether it still fits the lockfile; a hand install changes both. */
     const char *la = stamp_get(want, "lockfile"), *lb = stamp_get(have, "lockfile");
-    /* package.json alone changed: a frozen install must say whether it still fits the
-     * lockfile; a hand install changes both. */
-    return !(la && lb && strcmp(la, lb) == 0 && a && b && strcmp(a, b) != 0);
+    return !(la && lb && strcmp(la, lb) == 0);
 }
 
 struct lock_entry {
