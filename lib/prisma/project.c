@@ -404,7 +404,8 @@ static bool npm_workspace_has(const char *root, const char *member)
     struct ws_match m = {member, false};
     static const char *const arr[] = {"workspaces", NULL};
     static const char *const obj[] = {"workspaces", "packages", NULL};
-    if (json_each(text, len, arr, ws_pattern, &m) == -EINVAL)
+    json_each(text, len, arr, ws_pattern, &m);
+    if (!m.found) /* yarn's object form */
         json_each(text, len, obj, ws_pattern, &m);
     free(text);
     return m.found;
