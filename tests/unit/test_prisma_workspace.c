@@ -35,9 +35,9 @@ static void test_json_each_object_array_and_stop(void **state)
 {
     struct seen s = {""};
     static const char *const pk[] = {"packages", NULL};
-    assert_int_equal(
-        json_each(LIT("{\"packages\": {\"\": {\"a\": 1}, \"node_modules/x\": \"v\"}}"), pk, record, &s),
-        0);
+    assert_int_equal(json_each(LIT("{\"packages\": {\"\": {\"a\": 1}, \"node_modules/x\": \"v\"}}"),
+                               pk, record, &s),
+                     0);
     assert_string_equal(s.text, "={\"a\": 1};node_modules/x=\"v\";");
     s.text[0] = '\0';
     static const char *const ws[] = {"workspaces", NULL};
@@ -97,13 +97,17 @@ static void test_install_root_yarn_object_and_pnpm(void **state)
  * client next to the real one. */
 static void test_client_js_output_follows_pnpm_links(void **state)
 {
-    tmpdir_put("prisma/schema.prisma", "generator client {\n  provider = \"prisma-client-js\"\n}\n");
-    tmpdir_put("node_modules/.pnpm/@prisma+client@7.10.0_x/node_modules/@prisma/client/package.json",
-               "{\"version\": \"7.10.0\"}");
+    tmpdir_put("prisma/schema.prisma",
+               "generator client {\n  provider = \"prisma-client-js\"\n}\n");
+    tmpdir_put(
+        "node_modules/.pnpm/@prisma+client@7.10.0_x/node_modules/@prisma/client/package.json",
+        "{\"version\": \"7.10.0\"}");
     char link[256];
     snprintf(link, sizeof link, "%s/node_modules/@prisma", tmpdir);
     char cmd[PATH_MAX * 2];
-    snprintf(cmd, sizeof cmd, "mkdir -p '%s' && ln -s ../.pnpm/@prisma+client@7.10.0_x/node_modules/@prisma/client '%s/client'",
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p '%s' && ln -s ../.pnpm/@prisma+client@7.10.0_x/node_modules/@prisma/client "
+             "'%s/client'",
              link, link);
     assert_int_equal(system(cmd), 0);
     struct prisma_project *p = calloc(1, sizeof *p);
@@ -113,8 +117,8 @@ static void test_client_js_output_follows_pnpm_links(void **state)
     assert_int_equal(prisma_project_find(p, &s, NULL, err, sizeof err), 0);
     assert_int_equal(p->ngens, 1);
     char want[PATH_MAX];
-    snprintf(want, sizeof want, "%s/node_modules/.pnpm/@prisma+client@7.10.0_x/node_modules/.prisma/client",
-             tmpdir);
+    snprintf(want, sizeof want,
+             "%s/node_modules/.pnpm/@prisma+client@7.10.0_x/node_modules/.prisma/client", tmpdir);
     assert_string_equal(p->gens[0].resolved, want);
     prisma_project_free(p);
     free(p);
