@@ -539,8 +539,187 @@ static bool pnpm_record_matches(const struct deps *d)
     return same;
 }
 
+/* A growing list of owned strings, sorted for comparison and lookup. */
+struct strlist {
+    char **v;
+    size_t n, cap;
+};
+
+static int strlist_add(struct strlist *l, const char *a, size_t alen, const char *b)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        char **grown = realloc(l->v, cap * sizeof *grown);
+        if (!grown)
+            return -ENOMEM;
+        l->v = grown;
+        l->cap = cap;
+    }
+    size_t blen = b ? strlen(b) : 0;
+    char *s = malloc(alen + blen + 2);
+    if (!s)
+        return -ENOMEM;
+    memcpy(s, a, alen);
+    s[alen] = '\0';
+    if (b) {
+        s[alen] = '\t';
+        memcpy(s + alen + 1, b, blen + 1);
+    }
+    l->v[l->n++] = s;
+    return 0;
+}
+
+static void strlist_free(struct strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void strlist_sort(struct strlist *l)
+{
+    if (l->n)
+        qsort(l->v, l->n, sizeof l->v[0], cmp_str);
+}
+
+/* yarn.lock (v1) as "pattern<TAB>resolved" lines: each unindented header names one or more
+ * patterns ("pg@^8.16.0", "@scope/x@1"), its two-space `resolved "..."` line the tarball. */
+static int yarn_lock_entries(const char *text, size_t len, struct strlist *out)
+{
+    const char *p = text, *end = text + len, *header = NULL, *hend = NULL;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if (p < le && *p != '#' && *p != ' ' && le[-1] == ':') {
+            header = p;
+            hend = le - 1;
+        } else if (header && le - p > 12 && memcmp(p, "  resolved \"", 12) == 0) {
+            const char *r = p + 12, *rq = memchr(r, '"', (size_t)(le - r));
+            if (!rq)
+                return -EINVAL;
+            char resolved[2048];
+            snprintf(resolved, sizeof resolved, "%.*s", (int)(rq - r), r);
+            for (const char *h = header; h < hend;) {
+                const char *comma = memchr(h, ',', (size_t)(hend - h));
+                const char *pe = comma ? comma : hend;
+                while (h < pe && (*h == ' ' || *h == '"'))
+                    h++;
+                const char *q = pe;
+                while (q > h && (q[-1] == ' ' || q[-1] == '"'))
+                    q--;
+                int rc = strlist_add(out, h, (size_t)(q - h), resolved);
+                if (rc < 0)
+                    return rc;
+                h = comma ? comma + 1 : hend;
+            }
+            header = NULL;
+        }
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+static int yarn_integrity_entry(void *data, const char *key, const char *value, size_t vlen)
+{
+    char *v = key && vlen && value[0] == '"' ? json_decode_string(value, vlen, NULL) : NULL;
+    if (!v)
+        return -EINVAL;
+    int rc = strlist_add(data, key, strlen(key), v);
+    free(v);
+    return rc;
+}
+
+static int yarn_pattern(void *data, const char *key, const char *value, size_t vlen)
+{
+    (void)key;
+    char *v = vlen && value[0] == '"' ? json_decode_string(value, vlen, NULL) : NULL;
+    if (!v)
+        return -EINVAL;
+    int rc = strlist_add(data, v, strlen(v), NULL);
+    free(v);
+    return rc;
+}
+
+struct yarn_deps {
+    const struct strlist *top;
+    bool all_found;
+};
+
+static int yarn_dep_found(void *data, const char *key, const char *value, size_t vlen)
+{
+    struct yarn_deps *y = data;
+    char *spec = key && vlen && value[0] == '"' ? json_decode_string(value, vlen, NULL) : NULL;
+    char pattern[1024];
+    if (spec)
+        snprintf(pattern, sizeof pattern, "%s@%s", key, spec);
+    free(spec);
+    const char *want = pattern;
+    if (!spec || !bsearch(&want, y->top->v, y->top->n, sizeof y->top->v[0], cmp_str)) {
+        y->all_found = false;
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether every dependency a package.json declares is one yarn installed as top-level. */
+static bool yarn_manifest_installed(const char *pkgpath, const struct strlist *top)
+{
+    char *pkg = NULL;
+    size_t plen = 0;
+    if (file_read(AT_FDCWD, pkgpath, 0, PACKAGE_JSON_MAX, &pkg, &plen) < 0)
+        return false;
+    static const char *const kinds[] = {"dependencies", "devDependencies", "optionalDependencies"};
+    struct yarn_deps y = {top, true};
+    for (size_t i = 0; y.all_found && i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *const path[] = {kinds[i], NULL};
+        json_each(pkg, plen, path, yarn_dep_found, &y);
+    }
+    free(pkg);
+    return y.all_found;
+}
+
+/* Yarn 1 records in node_modules/.yarn-integrity the lockfile entries it installed (pattern
+ * to resolved) and the top-level patterns of the package.json files. */
+static bool yarn1_record_matches(const struct deps *d)
+{
+    char lock[PATH_MAX], record[PATH_MAX], pkg[PATH_MAX];
+    path_in(d, d->lockfile, lock, sizeof lock);
+    path_in(d, "node_modules/.yarn-integrity", record, sizeof record);
+    char *lt = NULL, *rt = NULL;
+    size_t llen = 0, rlen = 0;
+    struct strlist le = {0}, re = {0}, top = {0};
+    static const char *const entries[] = {"lockfileEntries", NULL};
+    static const char *const patterns[] = {"topLevelPatterns", NULL};
+    bool same = file_read(AT_FDCWD, lock, 0, LOCKFILE_MAX, &lt, &llen) == 0 &&
+                file_read(AT_FDCWD, record, 0, LOCKFILE_MAX, &rt, &rlen) == 0 &&
+                yarn_lock_entries(lt, llen, &le) == 0 &&
+                json_each(rt, rlen, entries, yarn_integrity_entry, &re) == 0 &&
+                json_each(rt, rlen, patterns, yarn_pattern, &top) == 0 && le.n == re.n;
+    strlist_sort(&le);
+    strlist_sort(&re);
+    strlist_sort(&top);
+    for (size_t i = 0; same && i < le.n; i++)
+        same = strcmp(le.v[i], re.v[i]) == 0;
+    path_in(d, "package.json", pkg, sizeof pkg);
+    same = same && yarn_manifest_installed(pkg, &top);
+    if (same && d->member[0] && path_join(d->member, "package.json", pkg, sizeof pkg) == 0)
+        same = yarn_manifest_installed(pkg, &top);
+    strlist_free(&le);
+    strlist_free(&re);
+    strlist_free(&top);
+    free(lt);
+    free(rt);
+    return same;
+}
+
 /* Whether node_modules is, by the package manager's own record, an install of the lockfile
- * as it is now. Yarn 2+ (.yarn/install-state.gz) and bun keep no record devinit can read. */
+ * as it is now. Yarn 2+ (.yarn/install-state.gz, compressed) and bun keep no record devinit
+ * can read. */
 static bool adoptable(const struct deps *d)
 {
     if (!d->lockfile)
@@ -549,6 +728,9 @@ static bool adoptable(const struct deps *d)
         return npm_record_matches(d);
     if (strcmp(d->manager, "pnpm") == 0)
         return pnpm_record_matches(d);
+    if (strcmp(d->manager, "yarn") == 0 &&
+        strcmp(d->command, "yarn install --frozen-lockfile") == 0)
+        return yarn1_record_matches(d);
     return false;
 }
 

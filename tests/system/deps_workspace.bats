@@ -74,6 +74,26 @@ second_start() {
     second_start yarn
 }
 
+@test "yarn 1 workspace: an install by hand is adopted, unless a package.json declares more" {
+    cd "$BATS_FILE_TMPDIR/yarn"
+    recipe
+    yarn install --frozen-lockfile --silent >/dev/null 2>&1
+    rm node_modules/.devinit-deps.stamp
+    run "$DEVINIT" --only=deps -- true
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ "$output" == *"adopted the install made by yarn"* ]]
+    [[ "$output" != *"deps| "* ]]
+    rm node_modules/.devinit-deps.stamp
+    cp apps/api/package.json "$BATS_TEST_TMPDIR/"
+    sed -i 's/"db": "1.0.0"/"db": "1.0.0", "left-pad": "1.3.0"/' apps/api/package.json
+    run "$DEVINIT" check --only=deps
+    cp "$BATS_TEST_TMPDIR/package.json" apps/api/
+    echo "$output"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"no devinit stamp"*"installing with 'yarn install --frozen-lockfile'"* ]]
+}
+
 @test "a member's package.json edit is an install from the root" {
     cd "$BATS_FILE_TMPDIR/npm"
     recipe
