@@ -356,6 +356,12 @@ static int cmp_entry(const void *a, const void *b)
     return strcmp(((const struct lock_entry *)a)->key, ((const struct lock_entry *)b)->key);
 }
 
+static void entries_sort(struct lock_entries *e)
+{
+    if (e->n)
+        qsort(e->v, e->n, sizeof e->v[0], cmp_entry);
+}
+
 static int load_entries(const char *path, char **text, size_t *len, struct lock_entries *e)
 {
     int rc = file_read(AT_FDCWD, path, 0, LOCKFILE_MAX, text, len);
@@ -365,7 +371,7 @@ static int load_entries(const char *path, char **text, size_t *len, struct lock_
     rc = json_each(*text, *len, packages, collect_entry, e);
     if (rc < 0)
         return rc;
-    qsort(e->v, e->n, sizeof e->v[0], cmp_entry);
+    entries_sort(e);
     return 0;
 }
 
@@ -413,8 +419,8 @@ static bool deps_same(const char *pkg, size_t plen, const char *lock, size_t lle
     int rb = json_each(lock, llen, lk, collect_entry, &b);
     /* An empty object is the same as none. */
     bool same = (ra == 0 || ra == -ENOENT) && (rb == 0 || rb == -ENOENT) && a.n == b.n;
-    qsort(a.v, a.n, sizeof a.v[0], cmp_entry);
-    qsort(b.v, b.n, sizeof b.v[0], cmp_entry);
+    entries_sort(&a);
+    entries_sort(&b);
     for (size_t i = 0; same && i < a.n; i++)
         same = strcmp(a.v[i].key, b.v[i].key) == 0 && a.v[i].vlen == b.v[i].vlen &&
                memcmp(a.v[i].val, b.v[i].val, a.v[i].vlen) == 0;
