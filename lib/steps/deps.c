@@ -928,6 +928,8 @@ static void deps_json(struct step_run *r, struct jsonw *w)
     jsonw_string(w, d->command[0] ? d->command : NULL);
     jsonw_key(w, "lockfile");
     jsonw_string(w, d->lockfile);
+    jsonw_key(w, "root"); /* where the install runs: the workspace root of a member */
+    jsonw_string(w, *d->dir ? d->dir : ".");
     jsonw_key(w, "stamp");
     jsonw_string(w, d->stamp_path);
 }

@@ -54,6 +54,8 @@ second_start() {
 
 @test "npm workspace: a second start installs and generates nothing" {
     second_start npm
+    root=$("$DEVINIT" check --only=deps --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["steps"]["deps"]["root"])')
+    [ "$root" = "$BATS_FILE_TMPDIR/npm" ]
 }
 
 @test "pnpm workspace: a frozen pnpm install from the root, the client next to the real @prisma/client" {
