@@ -288,3 +288,59 @@ int json_get_string(const char *json, size_t len, const char *const *path, char 
     free(v);
     return rc;
 }
+
+int json_each(const char *json, size_t len, const char *const *path,
+              int (*fn)(void *data, const char *key, const char *value, size_t vlen), void *data)
+{
+    struct jscan j = {json, len, 0};
+    int rc = path ? jfind_path(&j, path) : 0;
+    if (rc < 0)
+        return rc;
+    jskip_ws(&j);
+    if (j.pos >= j.len || (j.s[j.pos] != '{' && j.s[j.pos] != '['))
+        return -EINVAL;
+    bool object = j.s[j.pos] == '{';
+    char close = object ? '}' : ']';
+    j.pos++;
+    jskip_ws(&j);
+    if (j.pos < j.len && j.s[j.pos] == close)
+        return 0;
+    for (;;) {
+        jskip_ws(&j);
+        char *k = NULL;
+        if (object) {
+            size_t kstart = j.pos;
+            if (jskip_string(&j) < 0)
+                return -EINVAL;
+            k = json_decode_string(j.s + kstart, j.pos - kstart, NULL);
+            if (!k)
+                return -ENOMEM;
+            jskip_ws(&j);
+            if (j.pos >= j.len || j.s[j.pos] != ':') {
+                free(k);
+                return -EINVAL;
+            }
+            j.pos++;
+            jskip_ws(&j);
+        }
+        size_t vstart = j.pos;
+        if (jskip_value(&j, 1) < 0) {
+            free(k);
+            return -EINVAL;
+        }
+        rc = fn(data, k, j.s + vstart, j.pos - vstart);
+        free(k);
+        if (rc != 0)
+            return rc;
+        jskip_ws(&j);
+        if (j.pos >= j.len)
+            return -EINVAL;
+        if (j.s[j.pos] == ',') {
+            j.pos++;
+            continue;
+        }
+        if (j.s[j.pos] == close)
+            return 0;
+        return -EINVAL;
+    }
+}

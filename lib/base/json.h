@@ -23,4 +23,11 @@ int json_get_int(const char *json, size_t len, const char *const *path, long lon
  * after the closing quote, or NULL when the literal is malformed or memory runs out. */
 char *json_decode_string(const char *s, size_t len, size_t *end);
 
+/* Calls fn for each member of the object (key decoded) or element of the array (key NULL) at
+ * path (NULL: the top), with the value's raw text, in file order; a nonzero return from fn
+ * stops and is returned. 0; -ENOENT when the path is absent; -EINVAL when the text is not JSON
+ * or the value is neither an object nor an array; -ENOMEM. */
+int json_each(const char *json, size_t len, const char *const *path,
+              int (*fn)(void *data, const char *key, const char *value, size_t vlen), void *data);
+
 #endif

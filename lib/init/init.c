@@ -20,6 +20,7 @@
 #include "proc/supervisor.h"
 #include "proc/user.h"
 #include "init/watch.h"
+#include "prisma/project.h"
 #include "steps/pipeline.h"
 
 /* The phases. What each event does in each phase is decided in one function per event:
@@ -285,7 +286,10 @@ static void on_watch(unsigned steps, const char *what, void *data);
 
 static void start_app(void)
 {
-    struct child_opts o = {.argv = in.opts->argv, .foreground = true, .app = true};
+    /* In its own directory: in a workspace, [app] dir is the member (apps/api), whose
+     * scripts expect to run there. */
+    const char *dir = in.cfg->app.dir && *in.cfg->app.dir ? in.cfg->app.dir : NULL;
+    struct child_opts o = {.argv = in.opts->argv, .dir = dir, .foreground = true, .app = true};
     bool first = in.app_started_ms == 0;
     int rc = child_spawn(&in.app, &o, on_app_exit, NULL);
     if (rc < 0) {
@@ -634,8 +638,10 @@ static int prepare_user(const struct config *cfg, uid_t *uid)
     log_debug(NULL, "steps and app run as '%s' (uid %u, gid %u, %d groups)", u.name,
               (unsigned)u.uid, (unsigned)u.gid, u.ngroups);
     if (in.opts->mode != INIT_CHECK) {
-        char path[4096];
-        path_join(cfg->app.dir, "node_modules", path, sizeof path);
+        /* The node_modules the deps step installs: a workspace member's is the root's. */
+        char root[4096], path[4096];
+        prisma_install_root(cfg->app.dir, root, sizeof root);
+        path_join(root, "node_modules", path, sizeof path);
         user_adopt_tree(&u, path);
     }
     return 0;

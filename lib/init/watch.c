@@ -118,11 +118,20 @@ static void collect(struct watch *w, const struct config *cfg)
                                             "npm-shrinkwrap.json"};
     char path[PATH_MAX];
     const unsigned deps = STEP_BIT(STEP_DEPS) | STEP_BIT(STEP_GENERATE);
-    if (cfg->deps.mode != MODE_OFF && (cfg->steps & STEP_BIT(STEP_DEPS)))
+    if (cfg->deps.mode != MODE_OFF && (cfg->steps & STEP_BIT(STEP_DEPS))) {
+        /* A workspace member is installed from the root: its lockfile, and both package.json. */
+        char root[PATH_MAX];
+        bool member = prisma_install_root(cfg->app.dir, root, sizeof root);
         for (size_t i = 0; i < sizeof dep_files / sizeof dep_files[0]; i++) {
-            app_path(cfg, dep_files[i], path, sizeof path);
+            if (path_join(root, dep_files[i], path, sizeof path) < 0)
+                continue;
             add_target(w, T_FILE, path, deps);
         }
+        if (member) {
+            app_path(cfg, "package.json", path, sizeof path);
+            add_target(w, T_FILE, path, deps);
+        }
+    }
 
     /* ~150 KB: on the heap, not the stack. */
     struct prisma_project *pp = calloc(1, sizeof *pp);

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,8 @@ static int locate_schema(struct prisma_project *p, const char *cfg_schema, char 
     return -ENOENT;
 }
 
+static void client_js_default_output(struct prisma_generator *g, const char *schema_dir);
+
 int prisma_project_find(struct prisma_project *p, const struct prisma_settings *s,
                         const char *(*getenv_fn)(const char *), char *err, size_t errlen)
 {
@@ -299,8 +302,10 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
         }
         char dir[PATH_MAX];
         path_dirname(p->files[i], dir, sizeof dir);
-        for (size_t g = first; g < p->ngens; g++)
+        for (size_t g = first; g < p->ngens; g++) {
             prisma_generator_resolve(&p->gens[g], p->app_dir, dir, getenv_fn);
+            client_js_default_output(&p->gens[g], dir);
+        }
     }
     return 0;
 }
@@ -404,4 +409,131 @@ void prisma_migrations_find(const struct prisma_settings *s, char *out, size_t o
     free(p);
     if (!out[0])
         path_join(app, "prisma/migrations", out, outlen);
+}
+
+/* prisma-client-js without an output writes next to the @prisma/client that Node resolves
+ * from the schema's folder, after symlinks: <realpath of it>/../../.prisma/client. Under pnpm
+ * that is inside node_modules/.pnpm/@prisma+client@<v>_.../node_modules; in a hoisted
+ * workspace, the root's node_modules. With no @prisma/client installed, the resolver's
+ * default (the app's node_modules) stays. */
+static void client_js_default_output(struct prisma_generator *g, const char *schema_dir)
+{
+    if (g->kind != PRISMA_GEN_CLIENT_JS || g->output[0] || g->output_env)
+        return;
+    char version[64], pkgdir[PATH_MAX], real[PATH_MAX], nm[PATH_MAX], scope[PATH_MAX];
+    if (prisma_package_version(schema_dir, "@prisma/client", version, sizeof version, pkgdir,
+                               sizeof pkgdir) < 0 ||
+        !realpath(pkgdir, real))
+        return;
+    path_dirname(real, scope, sizeof scope); /* .../node_modules/@prisma */
+    path_dirname(scope, nm, sizeof nm);      /* .../node_modules */
+    if (path_join(nm, ".prisma/client", real, sizeof real) == 0)
+        snprintf(g->resolved, sizeof g->resolved, "%s", real);
+}
+
+void prisma_package_root(const char *path, const char *app_dir, char *out, size_t outlen)
+{
+    snprintf(out, outlen, "%s", app_dir);
+    const char *inside = path_inside(app_dir, path);
+    if (inside != path || strcmp(path, app_dir) == 0)
+        return;
+    char cur[PATH_MAX];
+    snprintf(cur, sizeof cur, "%s", path);
+    while (cur[0] == '/' && cur[1]) {
+        char pj[PATH_MAX + 16];
+        snprintf(pj, sizeof pj, "%s/package.json", cur);
+        if (access(pj, F_OK) == 0) {
+            snprintf(out, outlen, "%s", cur);
+            return;
+        }
+        char up[PATH_MAX];
+        path_dirname(cur, up, sizeof up);
+        if (!up[0] || strcmp(up, cur) == 0)
+            return;
+        snprintf(cur, sizeof cur, "%s", up);
+    }
+}
+
+const char *const prisma_lockfiles[] = {"package-lock.json",
+                                        "npm-shrinkwrap.json",
+                                        "pnpm-lock.yaml",
+                                        "yarn.lock",
+                                        "bun.lock",
+                                        "bun.lockb",
+                                        NULL};
+
+static bool exists_in(const char *dir, const char *name)
+{
+    char p[PATH_MAX];
+    return path_join(dir, name, p, sizeof p) == 0 && access(p, F_OK) == 0;
+}
+
+struct ws_match {
+    const char *member; /* the app's path relative to the candidate root */
+    bool found;
+};
+
+/* One "workspaces" pattern against the member: a glob, maybe with "./" before or "/" after. */
+static int ws_pattern(void *data, const char *key, const char *value, size_t vlen)
+{
+    (void)key;
+    struct ws_match *m = data;
+    char *pat = value[0] == '"' ? json_decode_string(value, vlen, NULL) : NULL;
+    if (!pat)
+        return 0;
+    char *p = pat;
+    while (p[0] == '.' && p[1] == '/')
+        p += 2;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        p[--n] = '\0';
+    /* "**" crosses folders; "*" stays within one, as the managers' globs do. */
+    int flags = strstr(p, "**") ? 0 : FNM_PATHNAME;
+    if (p[0] != '!' && fnmatch(p, m->member, flags) == 0)
+        m->found = true;
+    free(pat);
+    return m->found ? 1 : 0;
+}
+
+/* Whether root's package.json declares member (relative to root) one of its workspaces. */
+static bool npm_workspace_has(const char *root, const char *member)
+{
+    char pj[PATH_MAX], *text;
+    size_t len;
+    if (path_join(root, "package.json", pj, sizeof pj) < 0 ||
+        file_read(AT_FDCWD, pj, 0, 16 << 20, &text, &len) < 0)
+        return false;
+    struct ws_match m = {member, false};
+    static const char *const arr[] = {"workspaces", NULL};
+    static const char *const obj[] = {"workspaces", "packages", NULL};
+    json_each(text, len, arr, ws_pattern, &m);
+    if (!m.found) /* yarn's object form */
+        json_each(text, len, obj, ws_pattern, &m);
+    free(text);
+    return m.found;
+}
+
+bool prisma_install_root(const char *app_dir, char *out, size_t outlen)
+{
+    const char *app = app_dir && *app_dir ? app_dir : ".";
+    snprintf(out, outlen, "%s", app_dir ? app_dir : "");
+    for (size_t i = 0; prisma_lockfiles[i]; i++)
+        if (exists_in(app, prisma_lockfiles[i]))
+            return false;
+    char real[PATH_MAX], cur[PATH_MAX];
+    if (!realpath(app, real))
+        return false;
+    snprintf(cur, sizeof cur, "%s", real);
+    while (strcmp(cur, "/") != 0) {
+        char up[PATH_MAX];
+        path_dirname(cur, up, sizeof up);
+        snprintf(cur, sizeof cur, "%s", up[0] ? up : "/");
+        const char *member = real + (strcmp(cur, "/") == 0 ? 1 : strlen(cur) + 1);
+        if (exists_in(cur, "pnpm-workspace.yaml") || npm_workspace_has(cur, member) ||
+            (exists_in(cur, "yarn.lock") && exists_in(cur, ".yarnrc.yml"))) {
+            snprintf(out, outlen, "%s", cur);
+            return true;
+        }
+    }
+    return false;
 }

@@ -90,4 +90,20 @@ void prisma_migrations_find(const struct prisma_settings *s, char *out, size_t o
 int prisma_package_version(const char *app_dir, const char *package, char *version, size_t vlen,
                            char *dir, size_t dirlen);
 
+/* The package a path belongs to, where the Prisma CLI runs for it: app_dir when path is
+ * inside it, else the nearest folder from path upwards with a package.json (a workspace's
+ * packages/db), else app_dir. Both absolute. */
+void prisma_package_root(const char *path, const char *app_dir, char *out, size_t outlen);
+
+/* The package managers' lockfiles, in the order a folder with several is resolved. */
+extern const char *const prisma_lockfiles[];
+
+/* Where the packages of app_dir are installed from: app_dir itself when it holds a lockfile;
+ * else the root of the workspace it is a member of, as each manager finds it: the nearest
+ * folder upwards with pnpm-workspace.yaml (pnpm), with a package.json whose "workspaces"
+ * (npm, yarn 1; an array or {"packages": [...]}) matches app_dir, or with yarn.lock and
+ * .yarnrc.yml (yarn 2+). Writes app_dir as given when it is no workspace member, else the
+ * root, absolute. true when out is a workspace root other than app_dir. */
+bool prisma_install_root(const char *app_dir, char *out, size_t outlen);
+
 #endif

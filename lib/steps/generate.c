@@ -40,6 +40,7 @@
 
 struct gen {
     char app[PATH_MAX]; /* the app directory, absolute */
+    char cwd[PATH_MAX]; /* where prisma runs: the schema's package, as in a workspace */
     struct prisma_project proj;
     bool have_project;
     char prisma_version[64], client_version[64];
@@ -392,9 +393,16 @@ static void generate_check(struct step_run *r)
         return;
     }
 
-    char pkgdir[PATH_MAX];
-    rc = prisma_package_version(g->app, "prisma", g->prisma_version, sizeof g->prisma_version,
-                                pkgdir, sizeof pkgdir);
+    /* Prisma and Node resolve prisma and @prisma/client from the schema's folder: in a
+     * workspace the schema's package may have its own node_modules (pnpm) or none (hoisted). */
+    char from[PATH_MAX], pkgdir[PATH_MAX];
+    if (g->proj.schema_is_dir)
+        snprintf(from, sizeof from, "%s", g->proj.schema);
+    else
+        path_dirname(g->proj.schema, from, sizeof from);
+    prisma_package_root(from, g->app, g->cwd, sizeof g->cwd);
+    rc = prisma_package_version(from, "prisma", g->prisma_version, sizeof g->prisma_version, pkgdir,
+                                sizeof pkgdir);
     if (rc < 0) {
         /* In a dry run the deps step may be about to install it. */
         if (r->dry_run)
@@ -410,17 +418,12 @@ static void generate_check(struct step_run *r)
     char nm[PATH_MAX];
     path_dirname(pkgdir, nm, sizeof nm);
     snprintf(g->prisma_bin, sizeof g->prisma_bin, "%.4000s/.bin/prisma", nm);
-    if (prisma_package_version(g->app, "@prisma/client", g->client_version,
-                               sizeof g->client_version, NULL, 0) < 0)
+    if (prisma_package_version(from, "@prisma/client", g->client_version, sizeof g->client_version,
+                               NULL, 0) < 0)
         snprintf(g->client_version, sizeof g->client_version, "none");
-    /* The stamp lives in the app's node_modules, which deps replaces along with the client;
-     * an app whose packages are all hoisted to a parent has none: use the one prisma is in. */
-    struct stat st;
-    snprintf(g->stamp_path, sizeof g->stamp_path, "%.4000s/node_modules", g->app);
-    if (stat(g->stamp_path, &st) < 0 || !S_ISDIR(st.st_mode))
-        snprintf(g->stamp_path, sizeof g->stamp_path, "%.4000s", nm);
-    size_t sl = strlen(g->stamp_path);
-    snprintf(g->stamp_path + sl, sizeof g->stamp_path - sl, "/%s", STAMP_NAME);
+    /* The stamp lives in the node_modules prisma is in, which an install replaces along
+     * with the client: the app's own, or in a hoisted workspace the root's. */
+    snprintf(g->stamp_path, sizeof g->stamp_path, "%.4000s/%s", nm, STAMP_NAME);
 
     if (compute_inputs(g, &g->want, err, sizeof err) < 0) {
         step_checked(r, STEP_ERROR, EXIT_OSERR, "%s", err);
@@ -546,7 +549,7 @@ static void generate_act(struct step_run *r)
     }
     g->argv[n] = NULL;
     g->act_started_ms = clock_ms();
-    rc = step_exec(r, g->argv, NULL, g->app, generate_done);
+    rc = step_exec(r, g->argv, NULL, g->cwd[0] ? g->cwd : g->app, generate_done);
     if (rc < 0)
         step_acted(r, EXIT_OSERR, "cannot start '%s': %s", g->prisma_bin, strerror(-rc));
 }
