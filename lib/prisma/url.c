@@ -170,7 +170,7 @@ static int legacy_envfiles(struct prisma_url *u, const struct prisma_project *p)
     for (size_t i = 0; i < n; i++) {
         char real[PATH_MAX], shown[PATH_MAX + 8];
         if (!realpath(dirs[i], real))
-            snprintf(real, sizeof real, "%s", dirs[i]);
+            snprintf(real, sizeof real, "%.*s", PATH_MAX - 1, dirs[i]);
         if (!strcmp(real, seen))
             continue;
         snprintf(seen, sizeof seen, "%s", real);

@@ -598,7 +598,7 @@ static int find_url(const struct config *cfg, struct prisma_url *u, char **url, 
         return -ENOENT;
     *url = u->url;
     u->url = NULL;
-    snprintf(from, fromlen, "%s (from %s)", u->var, u->from);
+    snprintf(from, fromlen, "%s (from %.500s)", u->var, u->from);
     return 0;
 }
 

@@ -36,7 +36,7 @@ as_user() {
         timeout -k 1 10 "$DEVINIT" --only=wait -- true
     echo "$output"
     [ "$status" -eq 78 ]
-    [[ "$output" == *"'app/.env' is a symbolic link: devinit runs as root for [app] user 'devinit-u'"* ]]
+    [[ "$output" == *"'.env' is a symbolic link: devinit runs as root for [app] user 'devinit-u'"* ]]
     [[ "$output" != *TOPSECRET* ]]
     [[ "$output" != *"127.0.0.1:1"* ]]
 }

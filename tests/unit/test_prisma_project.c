@@ -276,7 +276,7 @@ static void test_prisma_project_find_folder_walk_as_prisma(void **state)
     assert_int_equal(symlink("nowhere.prisma", link), 0);
     struct prisma_project *p = calloc(1, sizeof *p);
     char err[512];
-    assert_int_equal(find(p, "", "", err, sizeof err), 0);
+    assert_int_equal(find(p, "prisma/schema", "", err, sizeof err), 0);
     assert_int_equal(p->nfiles, 3);
     assert_non_null(strstr(p->files[0], "/prisma/schema/.hidden.prisma"));
     assert_non_null(strstr(p->files[1], "/prisma/schema/a/b/c/deep.prisma"));

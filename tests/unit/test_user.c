@@ -67,8 +67,8 @@ static void test_user_numeric_needs_no_entry(void **state)
     (void)state;
     struct user_spec u;
     char err[512] = "";
-    assert_int_equal(user_resolve_files("777:888", "/nonexistent/passwd", "/nonexistent/group",
-                                        &u, err, sizeof err),
+    assert_int_equal(user_resolve_files("777:888", "/nonexistent/passwd", "/nonexistent/group", &u,
+                                        err, sizeof err),
                      0);
     assert_int_equal(u.uid, 777);
     assert_int_equal(u.gid, 888);
