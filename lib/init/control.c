@@ -563,20 +563,25 @@ int control_ask(const char *path, const char *command, bool json)
      * works as PID 1 too. */
     const struct control_cancel cancel = {supervisor_signal_fd(), supervisor_client_stop};
     int rc = *path ? control_call(path, command, json, timeout_ms, &cancel) : -ENOENT;
-    /* `docker exec -u root` into a `USER node` image: the default socket is then where the
-     * container's PID 1, not root, keeps it (its $XDG_RUNTIME_DIR is not known here). */
-    char pid1_path[108];
+    /* The default socket depends on who runs devinit, and a client may be someone else:
+     * `docker exec -u root` into a `USER node` image, or `docker exec --user node` into an
+     * image whose devinit is root. When nothing is at this user's default, ask where the
+     * container's PID 1 keeps its own (its $XDG_RUNTIME_DIR is not known here: the /tmp form). */
+    char *own = strdup(CONFIG_SOCKET_DEFAULT), *pid1_default = strdup(CONFIG_SOCKET_DEFAULT);
+    char pid1_path[108] = "";
     struct stat pid1;
-    if (rc == -ENOENT && strcmp(path, CONFIG_SOCKET_DEFAULT) == 0 && geteuid() == 0 &&
-        stat("/proc/1", &pid1) == 0 && pid1.st_uid != 0) {
-        char *p = strdup(path);
-        if (p && config_socket_path(&p, pid1.st_uid, NULL) == 0) {
-            snprintf(pid1_path, sizeof pid1_path, "%s", p);
-            path = pid1_path;
-            rc = control_call(path, command, json, timeout_ms, &cancel);
-        }
-        free(p);
+    if (own && pid1_default &&
+        config_socket_path(&own, geteuid(), getenv("XDG_RUNTIME_DIR")) == 0 &&
+        stat("/proc/1", &pid1) == 0 && config_socket_path(&pid1_default, pid1.st_uid, NULL) == 0)
+        snprintf(pid1_path, sizeof pid1_path, "%s", pid1_default);
+    if ((rc == -ENOENT || rc == -ECONNREFUSED) && pid1_path[0] &&
+        (strcmp(path, CONFIG_SOCKET_DEFAULT) == 0 || strcmp(path, own) == 0) &&
+        strcmp(path, pid1_path) != 0) {
+        path = pid1_path;
+        rc = control_call(path, command, json, timeout_ms, &cancel);
     }
+    free(own);
+    free(pid1_default);
     if (rc >= 0)
         return rc;
     if (rc == -ETIMEDOUT || rc == -EPROTO)
