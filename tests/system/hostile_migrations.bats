@@ -93,7 +93,9 @@ PY
     echo "$output"
     [ "$status" -eq 65 ]
     [ ! -e app-ran ]
-    [[ "$output" == *"migration folder '$bad' in '$M' is not named in UTF-8"* ]]
+    # Log lines show the byte escaped, never raw.
+    shown='20240102000000_caf\xe9'
+    [[ "$output" == *"migration folder '$shown' in '$M' is not named in UTF-8"* ]]
     # Refused before anything was applied: no half-done deploy.
     [ -z "$(sql -c "SELECT migration_name FROM _prisma_migrations")" ]
     [ -z "$(sql -c "SELECT to_regclass('public.ok')")" ]
