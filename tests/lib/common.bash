@@ -2,13 +2,6 @@
 #     load ../lib/common
 # DEVINIT, DEVINIT_HELPERS, DEVINIT_SOURCE_DIR come from ctest (tests/CMakeLists.txt).
 
-: "${DEVINIT:?run the system tests through ctest, or set DEVINIT to the binary}"
-: "${DEVINIT_HELPERS:=$(dirname "$DEVINIT")/helpers}"
-: "${DEVINIT_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
-. "$DEVINIT_SOURCE_DIR/scripts/pg.sh"
-# Test clusters need no durability.
-PG_SETTINGS="fsync=off"
-
 # devinit refuses every DEVINIT_ variable that is not one of its keys, so the harness's own
 # (from ctest, tests/run.sh, valgrind.sh) must not reach it: each is kept as a shell variable,
 # and exported as _DEVINIT_* for the next test process of bats to restore it from.
@@ -23,6 +16,14 @@ for _v in DEVINIT_HELPERS DEVINIT_SOURCE_DIR DEVINIT_BUILD_DIR DEVINIT_STATIC_BI
     export -n "$_v"
 done
 unset _v _s
+
+# The defaults only after the restore: a later bats process has the variables only as _DEVINIT_*.
+: "${DEVINIT:?run the system tests through ctest, or set DEVINIT to the binary}"
+: "${DEVINIT_HELPERS:=$(dirname "$DEVINIT")/helpers}"
+: "${DEVINIT_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+. "$DEVINIT_SOURCE_DIR/scripts/pg.sh"
+# Test clusters need no durability.
+PG_SETTINGS="fsync=off"
 
 # No test listens on the default control socket: parallel tests (and a devinit running on the
 # machine) would answer each other's `status`. Tests of the socket set their own path.

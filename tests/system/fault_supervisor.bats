@@ -105,7 +105,12 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$DPID/status"; }
     [ "$n1000" -ge 1000 ]
     [ "$fd1000" -le "$fd100" ]
     # A leak of even 100 bytes per restart would add 90 kB here; allow 64 kB of allocator noise.
-    [ "$rss1000" -le $((rss100 + 64)) ]
+    # Under ASan a size class used for the first time after the baseline (the arrays of the
+    # app-process scans grow once) maps a region of its own: 80 kB measured, the same after 830
+    # or 900 restarts, so not per restart. LeakSanitizer checks the exit for real leaks.
+    noise=64
+    [ -z "${ASAN_OPTIONS:-}" ] || noise=160
+    [ "$rss1000" -le $((rss100 + noise)) ]
     # Every exited app was reaped: at most the one running now is a child.
     [ "$children" -le 1 ]
     grep -q "restarting '$APP' in 0 ms" devinit.log
