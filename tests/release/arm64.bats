@@ -16,7 +16,7 @@ setup_file() {
     command -v qemu-aarch64-static >/dev/null || return 0
     export WORK=$(mktemp -d "${TMPDIR:-/tmp}/devinit-arm64.XXXXXX")
     chmod 755 "$WORK"
-    export PGDIR=$WORK/pg PGPORT_T=$(free_port)
+    export PGDIR=$WORK/pg PGPORT_T=$(pg_free_port)
     pg_init "$PGDIR"
     pg_start "$PGDIR" "$PGPORT_T"
     psql_at "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app"
@@ -117,7 +117,7 @@ teardown() {
 }
 
 @test "the arm64 devinit's check reports a database that does not answer with 69" {
-    export DATABASE_URL="postgresql://postgres@127.0.0.1:$(free_port)/app"
+    export DATABASE_URL="postgresql://postgres@127.0.0.1:$(pg_free_port)/app"
     run --separate-stderr env DEVINIT_WAIT_TIMEOUT=1500ms "$DEVINIT" check --only=wait
     echo "$output / $stderr"
     [ "$status" -eq 69 ]

@@ -29,7 +29,7 @@ setup_file() {
         --target build -t "$IMAGE-build" "$ROOT_DIR" >"$WORK/build-stage.log" 2>&1 ||
         { tail -n 20 "$WORK/build-stage.log" >&3; return 1; }
 
-    export APP=$WORK/app PGDIR=$WORK/pg PGPORT_T=$(free_port) APPPORT=$(free_port)
+    export APP=$WORK/app PGDIR=$WORK/pg PGPORT_T=$(pg_free_port) APPPORT=$(pg_free_port)
     example_app "$APP"
     pg_init "$PGDIR"
     pg_start "$PGDIR" "$PGPORT_T"
