@@ -19,7 +19,7 @@ setup_file() {
     export PGDIR=$WORK/pg PGPORT_T=$(pg_free_port)
     pg_init "$PGDIR"
     pg_start "$PGDIR" "$PGPORT_T"
-    psql_at "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app"
+    pg_psql "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app"
 }
 
 teardown_file() {

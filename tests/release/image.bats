@@ -33,7 +33,7 @@ setup_file() {
     example_app "$APP"
     pg_init "$PGDIR"
     pg_start "$PGDIR" "$PGPORT_T"
-    psql_at "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app"
+    pg_psql "$PGDIR" "$PGPORT_T" -c "CREATE DATABASE app"
 }
 
 teardown_file() {
