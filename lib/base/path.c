@@ -77,6 +77,17 @@ void path_dirname(const char *path, char *out, size_t outlen)
     snprintf(out, outlen, "%.*s", (int)(slash - path), path);
 }
 
+bool path_up(char *dir)
+{
+    char *slash = strrchr(dir, '/');
+    if (dir[0] != '/' || !dir[1] || !slash)
+        return false;
+    if (slash == dir)
+        slash++; /* a folder in the root: its parent is "/" */
+    *slash = '\0';
+    return true;
+}
+
 const char *path_inside(const char *dir, const char *path)
 {
     size_t n = strlen(dir);

@@ -148,7 +148,7 @@ static void collect(struct watch *w, const struct config *cfg)
         if (cfg->watch.migrate) {
             /* The same folder the migrate step reads. */
             char warn[512];
-            prisma_migrations_find(&ps, path, sizeof path, warn, sizeof warn);
+            prisma_project_migrations(pp, &ps, path, sizeof path, warn, sizeof warn);
             if (path[0])
                 add_target(w, T_DIR, path, STEP_BIT(STEP_WAIT) | STEP_BIT(STEP_MIGRATE));
         }

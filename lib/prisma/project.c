@@ -307,6 +307,7 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
             client_js_default_output(&p->gens[g], dir);
         }
     }
+    p->found = true;
     return 0;
 }
 
@@ -354,34 +355,22 @@ int prisma_package_version(const char *app_dir, const char *package, char *versi
             if (rc != -ENOENT)
                 return rc;
         }
-        if (strcmp(cur, "/") == 0)
+        if (!path_up(cur))
             return -ENOENT;
-        char up[PATH_MAX];
-        path_dirname(cur, up, sizeof up);
-        snprintf(cur, sizeof cur, "%s", up[0] ? up : "/");
     }
 }
 
-static const char *env_get(const char *name)
-{
-    return getenv(name);
-}
-
-void prisma_migrations_find(const struct prisma_settings *s, char *out, size_t outlen, char *warn,
-                            size_t warnlen)
+void prisma_project_migrations(const struct prisma_project *p, const struct prisma_settings *s,
+                               char *out, size_t outlen, char *warn, size_t warnlen)
 {
     const char *app = s->app_dir ? s->app_dir : "";
     warn[0] = '\0';
+    out[0] = '\0';
     if (s->migrations && *s->migrations) {
         path_join(app, s->migrations, out, outlen);
         return;
     }
-    /* ~150 KB: on the heap, not the stack. */
-    struct prisma_project *p = calloc(1, sizeof *p);
-    char err[512];
-    out[0] = '\0';
-    int rc = p ? prisma_project_find(p, s, env_get, err, sizeof err) : -ENOMEM;
-    const struct prisma_config_value *v = p ? &p->values.migrations : NULL;
+    const struct prisma_config_value *v = p && p->config[0] ? &p->values.migrations : NULL;
     if (v && v->rc == 0) {
         char cdir[PATH_MAX];
         path_dirname(p->config, cdir, sizeof cdir);
@@ -396,7 +385,7 @@ void prisma_migrations_find(const struct prisma_settings *s, char *out, size_t o
                  "dir to the folder",
                  p->config);
     }
-    if (!out[0] && rc == 0) {
+    if (!out[0] && p && p->found) {
         char base[PATH_MAX];
         if (p->schema_is_dir)
             snprintf(base, sizeof base, "%s", p->schema);
@@ -404,9 +393,6 @@ void prisma_migrations_find(const struct prisma_settings *s, char *out, size_t o
             path_dirname(p->schema, base, sizeof base);
         path_join(base, "migrations", out, outlen);
     }
-    if (p)
-        prisma_project_free(p);
-    free(p);
     if (!out[0])
         path_join(app, "prisma/migrations", out, outlen);
 }
@@ -446,11 +432,8 @@ void prisma_package_root(const char *path, const char *app_dir, char *out, size_
             snprintf(out, outlen, "%s", cur);
             return;
         }
-        char up[PATH_MAX];
-        path_dirname(cur, up, sizeof up);
-        if (!up[0] || strcmp(up, cur) == 0)
+        if (!path_up(cur))
             return;
-        snprintf(cur, sizeof cur, "%s", up);
     }
 }
 
@@ -524,10 +507,7 @@ bool prisma_install_root(const char *app_dir, char *out, size_t outlen)
     if (!realpath(app, real))
         return false;
     snprintf(cur, sizeof cur, "%s", real);
-    while (strcmp(cur, "/") != 0) {
-        char up[PATH_MAX];
-        path_dirname(cur, up, sizeof up);
-        snprintf(cur, sizeof cur, "%s", up[0] ? up : "/");
+    while (path_up(cur)) {
         const char *member = real + (strcmp(cur, "/") == 0 ? 1 : strlen(cur) + 1);
         if (exists_in(cur, "pnpm-workspace.yaml") || npm_workspace_has(cur, member) ||
             (exists_in(cur, "yarn.lock") && exists_in(cur, ".yarnrc.yml"))) {

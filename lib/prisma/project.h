@@ -47,6 +47,7 @@ struct prisma_project {
     char *files[PRISMA_MAX_SCHEMA_FILES]; /* every *.prisma file, in path order; owned */
     size_t ngens;
     struct prisma_generator gens[PRISMA_MAX_GENERATORS];
+    bool found; /* prisma_project_find() returned 0: the schema and its files are known */
 };
 
 /* Finds the config file and reads it, by the rules of the installed Prisma CLI (the newest
@@ -79,10 +80,12 @@ int prisma_schema_walk(const char *dir, prisma_schema_walk_fn fn, void *data);
 /* The migrations folder, as Prisma finds it: s->migrations; else the config file's
  * migrations.path (relative to that file); else `migrations` in the schema's root (next to a
  * single schema file, inside a schema folder: Prisma 6.7+ and 7, inferDirectoryConfig); else
- * prisma/migrations. Relative paths are joined to the app directory. Writes the path into
- * out; a config value devinit cannot use is skipped, with the reason in warn ("" when none). */
-void prisma_migrations_find(const struct prisma_settings *s, char *out, size_t outlen, char *warn,
-                            size_t warnlen);
+ * prisma/migrations. Relative paths are joined to the app directory. p is the project
+ * prisma_project_find() filled with the same settings, found or not (p->found); NULL when
+ * there is none (out of memory): s alone decides then. Writes the path into out; a config
+ * value devinit cannot use is skipped, with the reason in warn ("" when none). */
+void prisma_project_migrations(const struct prisma_project *p, const struct prisma_settings *s,
+                               char *out, size_t outlen, char *warn, size_t warnlen);
 
 /* The "version" of node_modules/<package>/package.json, looked up from app_dir upwards as
  * Node resolves packages. 0 with the version, and the package's directory in dir when dir is

@@ -222,25 +222,32 @@ static void parse_value(struct lexer *lx, char *out, size_t outlen, bool *is_env
     skip_balanced(lx, '(', ')');
 }
 
-static void parse_generator_block(struct lexer *lx, struct prisma_generator *g)
+/* The next `key = value` of a block into key and value (parse_value); false at its closing
+ * brace or the end of the text. Anything else in the block is stepped over. */
+static bool next_entry(struct lexer *lx, struct tok *key, char *value, size_t vlen, bool *is_env)
 {
     for (;;) {
-        struct tok key = lex_next(lx);
-        if (key.kind == TOK_EOF)
-            return;
-        if (key.kind == TOK_PUNCT && key.p[0] == '}')
-            return;
-        if (key.kind != TOK_IDENT)
+        *key = lex_next(lx);
+        if (key->kind == TOK_EOF || (key->kind == TOK_PUNCT && key->p[0] == '}'))
+            return false;
+        if (key->kind != TOK_IDENT)
             continue;
         size_t save = lx->pos;
         struct tok eq = lex_next(lx);
-        if (!(eq.kind == TOK_PUNCT && eq.p[0] == '=')) {
-            lx->pos = save;
-            continue;
+        if (eq.kind == TOK_PUNCT && eq.p[0] == '=') {
+            parse_value(lx, value, vlen, is_env);
+            return true;
         }
-        char value[PATH_MAX];
-        bool is_env;
-        parse_value(lx, value, sizeof value, &is_env);
+        lx->pos = save;
+    }
+}
+
+static void parse_generator_block(struct lexer *lx, struct prisma_generator *g)
+{
+    struct tok key;
+    char value[PATH_MAX];
+    bool is_env;
+    while (next_entry(lx, &key, value, sizeof value, &is_env)) {
         if (tok_is(key, TOK_IDENT, "provider")) {
             str_copy(g->provider, sizeof g->provider, value);
             g->provider_env = is_env;
@@ -251,33 +258,41 @@ static void parse_generator_block(struct lexer *lx, struct prisma_generator *g)
     }
 }
 
+/* Moves past the next top-level `<keyword> NAME {` of the text and returns true with its name
+ * in name; false at the end of the text. Blocks of other kinds are stepped over. */
+static bool next_block(struct lexer *lx, const char *keyword, struct tok *name, int *depth)
+{
+    for (;;) {
+        struct tok t = lex_next(lx);
+        if (t.kind == TOK_EOF)
+            return false;
+        if (t.kind == TOK_PUNCT && t.p[0] == '{') {
+            (*depth)++;
+            continue;
+        }
+        if (t.kind == TOK_PUNCT && t.p[0] == '}') {
+            if (*depth > 0)
+                (*depth)--;
+            continue;
+        }
+        if (*depth != 0 || !tok_is(t, TOK_IDENT, keyword))
+            continue;
+        size_t save = lx->pos;
+        *name = lex_next(lx);
+        struct tok open = lex_next(lx);
+        if (name->kind == TOK_IDENT && open.kind == TOK_PUNCT && open.p[0] == '{')
+            return true;
+        lx->pos = save;
+    }
+}
+
 int prisma_generators_parse(const char *text, size_t len, struct prisma_generator *gens, size_t max,
                             size_t *count)
 {
     struct lexer lx = {text, len, 0};
     int depth = 0;
-    for (;;) {
-        struct tok t = lex_next(&lx);
-        if (t.kind == TOK_EOF)
-            return 0;
-        if (t.kind == TOK_PUNCT && t.p[0] == '{') {
-            depth++;
-            continue;
-        }
-        if (t.kind == TOK_PUNCT && t.p[0] == '}') {
-            if (depth > 0)
-                depth--;
-            continue;
-        }
-        if (depth != 0 || !tok_is(t, TOK_IDENT, "generator"))
-            continue;
-        size_t save = lx.pos;
-        struct tok name = lex_next(&lx);
-        struct tok open = lex_next(&lx);
-        if (name.kind != TOK_IDENT || !(open.kind == TOK_PUNCT && open.p[0] == '{')) {
-            lx.pos = save;
-            continue;
-        }
+    struct tok name;
+    while (next_block(&lx, "generator", &name, &depth)) {
         if (*count >= max)
             return -E2BIG;
         struct prisma_generator *g = &gens[(*count)++];
@@ -285,6 +300,25 @@ int prisma_generators_parse(const char *text, size_t len, struct prisma_generato
         snprintf(g->name, sizeof g->name, "%.*s", (int)name.len, name.p);
         parse_generator_block(&lx, g);
     }
+    return 0;
+}
+
+bool prisma_datasource_parse(const char *text, size_t len, char *var, size_t varlen)
+{
+    struct lexer lx = {text, len, 0};
+    int depth = 0;
+    struct tok name;
+    bool found = false;
+    while (next_block(&lx, "datasource", &name, &depth)) {
+        found = true;
+        struct tok key;
+        char value[PATH_MAX];
+        bool is_env;
+        while (next_entry(&lx, &key, value, sizeof value, &is_env))
+            if (tok_is(key, TOK_IDENT, "url") && is_env && strlen(value) < varlen)
+                str_copy(var, varlen, value);
+    }
+    return found;
 }
 
 void prisma_generator_resolve(struct prisma_generator *g, const char *app_dir,

@@ -47,6 +47,11 @@ struct prisma_generator {
 int prisma_generators_parse(const char *text, size_t len, struct prisma_generator *gens, size_t max,
                             size_t *count);
 
+/* Whether one schema file's text declares a datasource block; the variable its url reads
+ * (Prisma 5 and 6: `url = env("DATABASE_URL")`) goes to var when it names one that fits, else
+ * var is left as it is. Comments and strings are understood, as for generators. */
+bool prisma_datasource_parse(const char *text, size_t len, char *var, size_t varlen);
+
 /* Sets g->kind from the provider and g->resolved: the output joined to the directory of the
  * schema file that declares it (schema_dir, relative to the app or absolute), or for
  * prisma-client-js without output, "node_modules/.prisma/client" under app_dir. env("NAME")

@@ -15,52 +15,12 @@
 #include "base/path.h"
 #include "config/envfile.h"
 
-#define SCHEMA_MAX (16 << 20)
-
 /* Appends one place to u->looked, quoted when it is a file. */
 static void looked(struct prisma_url *u, bool file, const char *what)
 {
     size_t o = strlen(u->looked);
     snprintf(u->looked + o, sizeof u->looked - o, "%s%s%s%s", o ? ", " : "", file ? "'" : "", what,
              file ? "'" : "");
-}
-
-/* The datasource block of one schema file's text: whether there is one, and the variable its
- * url reads (Prisma 5 and 6: `url = env("DATABASE_URL")`) when it names one. Lines are
- * enough here: `prisma format` puts a block's opening and each property on lines of their
- * own, and a comment line is skipped. */
-static bool schema_datasource(const char *text, size_t len, char *var, size_t varlen)
-{
-    bool in_block = false, found = false;
-    const char *p = text, *end = text + len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *eol = nl ? nl : end;
-        while (p < eol && (*p == ' ' || *p == '\t'))
-            p++;
-        size_t n = (size_t)(eol - p);
-        if (n >= 2 && p[0] == '/' && p[1] == '/') {
-            /* a comment */
-        } else if (!in_block && n > 11 && memcmp(p, "datasource", 10) == 0 &&
-                   (p[10] == ' ' || p[10] == '\t')) {
-            in_block = found = true;
-        } else if (in_block && n && *p == '}') {
-            in_block = false;
-        } else if (in_block && n > 3 && memcmp(p, "url", 3) == 0) {
-            const char *q = p + 3;
-            while (q < eol && (*q == ' ' || *q == '\t' || *q == '='))
-                q++;
-            if ((size_t)(eol - q) > 6 && memcmp(q, "env(\"", 5) == 0) {
-                const char *s = q + 5, *e = memchr(s, '"', (size_t)(eol - s));
-                if (e && (size_t)(e - s) < varlen) {
-                    memcpy(var, s, (size_t)(e - s));
-                    var[e - s] = '\0';
-                }
-            }
-        }
-        p = nl ? nl + 1 : end;
-    }
-    return found;
 }
 
 /* Whether the migrations folder holds a migration (a folder with a migration.sql). */
@@ -115,7 +75,7 @@ static void package_root(const char *dir, char *out, size_t outlen)
     out[0] = '\0';
     if (!realpath(*dir ? dir : ".", cur))
         return;
-    for (;;) {
+    do {
         char pj[PATH_MAX];
         struct stat st;
         if (path_join(cur, "package.json", pj, sizeof pj) == 0 && stat(pj, &st) == 0 &&
@@ -123,12 +83,7 @@ static void package_root(const char *dir, char *out, size_t outlen)
             snprintf(out, outlen, "%s", cur);
             return;
         }
-        if (strcmp(cur, "/") == 0)
-            return;
-        char up[PATH_MAX];
-        path_dirname(cur, up, sizeof up);
-        snprintf(cur, sizeof cur, "%s", up[0] ? up : "/");
-    }
+    } while (path_up(cur));
 }
 
 /* The .env files Prisma 5 and 6 load without a config file, in order; the first holding the
@@ -144,7 +99,8 @@ static int legacy_envfiles(struct prisma_url *u, const struct prisma_project *p)
     /* Then the first .env that exists of these three: only that one is loaded. */
     const char *rel[3] = {NULL, "prisma", "."};
     char sdir[PATH_MAX] = "";
-    if (p->schema[0]) {
+    /* A schema not found stays unknown, unless a config file named it. */
+    if (p->schema[0] && (p->found || p->config[0])) {
         if (p->schema_is_dir)
             snprintf(sdir, sizeof sdir, "%s", p->schema);
         else
@@ -190,25 +146,17 @@ static int legacy_envfiles(struct prisma_url *u, const struct prisma_project *p)
     return -ENOENT;
 }
 
-int prisma_url_find(const struct prisma_settings *s, const char *var_explicit, struct prisma_url *u)
+int prisma_url_find(const struct prisma_project *p, const struct prisma_settings *s,
+                    const char *var_explicit, struct prisma_url *u)
 {
-    /* ~150 KB: on the heap, not the stack. */
-    struct prisma_project *p = calloc(1, sizeof *p);
-    if (!p)
-        return -ENOMEM;
-    char err[1024];
-    bool found = prisma_project_find(p, s, NULL, err, sizeof err) == 0;
-    if (!found && !p->config[0])
-        p->schema[0] = '\0';
-
     /* Which variable, and whether the project needs a URL at all. */
     char schema_var[128] = "";
-    for (size_t i = 0; found && i < p->nfiles; i++) {
+    for (size_t i = 0; p->found && i < p->nfiles; i++) {
         char *text;
         size_t len;
-        if (file_read(AT_FDCWD, p->files[i], 0, SCHEMA_MAX, &text, &len) < 0)
+        if (file_read(AT_FDCWD, p->files[i], 0, PRISMA_SCHEMA_MAX, &text, &len) < 0)
             continue;
-        if (schema_datasource(text, len, schema_var, sizeof schema_var) && !u->needed) {
+        if (prisma_datasource_parse(text, len, schema_var, sizeof schema_var) && !u->needed) {
             u->needed = true;
             snprintf(u->needed_by, sizeof u->needed_by, "the datasource in '%s'", p->files[i]);
         }
@@ -220,7 +168,7 @@ int prisma_url_find(const struct prisma_settings *s, const char *var_explicit, s
         snprintf(u->needed_by, sizeof u->needed_by, "the datasource in '%s'", p->config);
     }
     char mig[PATH_MAX], warn[512];
-    prisma_migrations_find(s, mig, sizeof mig, warn, sizeof warn);
+    prisma_project_migrations(p, s, mig, sizeof mig, warn, sizeof warn);
     if (!u->needed && has_migrations(mig)) {
         u->needed = true;
         snprintf(u->needed_by, sizeof u->needed_by, "the migrations in '%s'", mig);
@@ -263,8 +211,6 @@ int prisma_url_find(const struct prisma_settings *s, const char *var_explicit, s
         snprintf(u->from, sizeof u->from, "'%s'", p->config);
         rc = u->url ? 0 : -ENOMEM;
     }
-    prisma_project_free(p);
-    free(p);
     return rc == -ENOMEM || rc == -ELOOP ? rc : 0;
 }
 

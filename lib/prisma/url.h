@@ -34,12 +34,13 @@ struct prisma_url {
     char needed_by[PATH_MAX + 64]; /* what needs it, for that message */
 };
 
-/* Fills u (caller zeroes it; prisma_url_free releases it). var_explicit: the variable the user
- * named ([database] url_env set), or NULL. 0 (u->url may still be NULL: none found),
+/* Fills u (caller zeroes it; prisma_url_free releases it). p: the project
+ * prisma_project_find() filled with the settings s, found or not. var_explicit: the variable
+ * the user named ([database] url_env set), or NULL. 0 (u->url may still be NULL: none found),
  * -ELOOP when a .env is a link devinit refuses to follow (u->from names it), or -ENOMEM. A .env
  * that exists but cannot be read is a warning in u->looked, not a failure. */
-int prisma_url_find(const struct prisma_settings *s, const char *var_explicit,
-                    struct prisma_url *u);
+int prisma_url_find(const struct prisma_project *p, const struct prisma_settings *s,
+                    const char *var_explicit, struct prisma_url *u);
 
 void prisma_url_free(struct prisma_url *u);
 

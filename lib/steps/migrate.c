@@ -119,15 +119,19 @@ static void log_warnings(const struct migrations_judgement *j)
 /* The URL from [database] url, else where Prisma finds it (prisma/url.h): the same sources
  * as the wait step. 0, -ENOENT (u says where devinit looked and whether the project needs a
  * URL), or -ENOMEM. */
-static int find_url(struct migst *m, const struct config *cfg, struct prisma_url *u, char **url)
+static int find_url(struct step_run *r, struct migst *m, struct prisma_url *u, char **url)
 {
+    const struct config *cfg = r->cfg;
     if (cfg->database.url && *cfg->database.url) {
         snprintf(m->url_var, sizeof m->url_var, "[database] url");
         *url = strdup(cfg->database.url);
         return *url ? 0 : -ENOMEM;
     }
+    const struct prisma_project *p = step_project(r);
+    if (!p)
+        return -ENOMEM;
     const struct prisma_settings ps = step_prisma_settings(cfg);
-    int rc = prisma_url_find(&ps, step_url_var(cfg), u);
+    int rc = prisma_url_find(p, &ps, step_url_var(cfg), u);
     snprintf(m->url_var, sizeof m->url_var, "%s", u->var);
     if (rc < 0)
         return rc;
@@ -139,13 +143,14 @@ static int find_url(struct migst *m, const struct config *cfg, struct prisma_url
     return 0;
 }
 
-/* The folder (prisma_migrations_find), and its name for messages: relative to the app. */
-static void find_dir(struct migst *m, const struct config *cfg)
+/* The folder (prisma_project_migrations), and its name for messages: relative to the app. */
+static void find_dir(struct step_run *r, struct migst *m)
 {
+    const struct config *cfg = r->cfg;
     const char *app = cfg->app.dir ? cfg->app.dir : "";
     const struct prisma_settings ps = step_prisma_settings(cfg);
     char warn[1024];
-    prisma_migrations_find(&ps, m->dir, sizeof m->dir, warn, sizeof warn);
+    prisma_project_migrations(step_project(r), &ps, m->dir, sizeof m->dir, warn, sizeof warn);
     if (warn[0])
         log_warn(NAME, "%s", warn);
     size_t al = strlen(app);
@@ -309,7 +314,7 @@ static void migrate_check(struct step_run *r)
     m->r = r;
     char *url = NULL;
     struct prisma_url pu = {0};
-    int urc = find_url(m, cfg, &pu, &url);
+    int urc = find_url(r, m, &pu, &url);
     if (urc == -ENOMEM) {
         step_checked(r, STEP_ERROR, EXIT_OSERR, "out of memory");
         return;
@@ -345,7 +350,7 @@ static void migrate_check(struct step_run *r)
     m->has_url = true;
     dburl_describe(&m->url, m->where, sizeof m->where);
 
-    find_dir(m, cfg);
+    find_dir(r, m);
     m->pc = pgconn_new(r->loop, &m->url);
     if (!m->pc) {
         step_checked(r, STEP_ERROR, EXIT_OSERR, "out of memory");

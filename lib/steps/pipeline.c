@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/wait.h>
@@ -447,8 +448,33 @@ void pipeline_print(const struct pipeline *pl)
                                                      : "not ready");
 }
 
+static const char *getenv_fn(const char *name)
+{
+    return getenv(name);
+}
+
+const struct prisma_project *step_project(struct step_run *r)
+{
+    struct pipeline *pl = r->pl;
+    if (!pl->project) {
+        /* ~150 KB: on the heap, not the stack. */
+        pl->project = calloc(1, sizeof *pl->project);
+        if (!pl->project)
+            return NULL;
+        const struct prisma_settings ps = step_prisma_settings(r->cfg);
+        char err[1024];
+        prisma_project_find(pl->project, &ps, getenv_fn, err, sizeof err);
+    }
+    return pl->project;
+}
+
 void pipeline_free(struct pipeline *pl)
 {
+    if (pl->project) {
+        prisma_project_free(pl->project);
+        free(pl->project);
+        pl->project = NULL;
+    }
     for (int i = 0; i < STEP_COUNT; i++) {
         struct step_run *r = &pl->runs[i];
         if (r->step && r->step->cleanup)

@@ -21,6 +21,7 @@ struct pipeline {
     bool finished;
     void (*done)(struct pipeline *pl, int exit_code, void *data);
     void *data;
+    struct prisma_project *project; /* step_project(): found at the first call of a run */
 };
 
 /* Starts the steps of mask that cfg->steps enables (STEP_ALL: the start-up; fewer: live

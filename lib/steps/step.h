@@ -108,12 +108,17 @@ struct stamp;
 int step_write_stamp(struct step_run *r, const char *path, const char *shown, const struct stamp *s,
                      const char *comment, const char *again);
 
-/* The Prisma paths the user set, for prisma_project_find() and prisma_migrations_find(). */
+/* The Prisma paths the user set, for prisma_project_find() and prisma_project_migrations(). */
 static inline struct prisma_settings step_prisma_settings(const struct config *cfg)
 {
     return (struct prisma_settings){cfg->app.dir, cfg->prisma.schema, cfg->prisma.config,
                                     cfg->migrate.dir};
 }
+
+/* The Prisma project as step_prisma_settings() finds it (the app directory as configured),
+ * found once per pipeline run by the first step that asks, so the wait and migrate steps read
+ * one project; p->found says whether its schema was found. NULL when out of memory. */
+const struct prisma_project *step_project(struct step_run *r);
 
 /* The variable the user named in [database] url_env, or NULL when it is the default (the
  * Prisma config's or schema's own variable then decides, prisma/url.h). */

@@ -582,16 +582,20 @@ static int parse_services(const char *text, struct target **out, size_t *count, 
 /* The URL from [database] url, else where Prisma finds it (prisma/url.h). Returns 0, -ENOENT
  * (none anywhere: u says where devinit looked and whether the project needs one), or
  * -ENOMEM. */
-static int find_url(const struct config *cfg, struct prisma_url *u, char **url, char *from,
+static int find_url(struct step_run *r, struct prisma_url *u, char **url, char *from,
                     size_t fromlen)
 {
+    const struct config *cfg = r->cfg;
     if (cfg->database.url && *cfg->database.url) {
         *url = strdup(cfg->database.url);
         snprintf(from, fromlen, "[database] url");
         return *url ? 0 : -ENOMEM;
     }
+    const struct prisma_project *p = step_project(r);
+    if (!p)
+        return -ENOMEM;
     const struct prisma_settings ps = step_prisma_settings(cfg);
-    int rc = prisma_url_find(&ps, step_url_var(cfg), u);
+    int rc = prisma_url_find(p, &ps, step_url_var(cfg), u);
     if (rc < 0)
         return rc;
     if (!u->url)
@@ -618,7 +622,7 @@ static void wait_check(struct step_run *r)
 
     char *url = NULL, from[768] = "";
     struct prisma_url pu = {0};
-    rc = find_url(cfg, &pu, &url, from, sizeof from);
+    rc = find_url(r, &pu, &url, from, sizeof from);
     if (rc == -ENOMEM) {
         free(svcs);
         step_checked(r, STEP_ERROR, EXIT_OSERR, "out of memory");

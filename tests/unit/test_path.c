@@ -49,6 +49,22 @@ static void test_path_dirname(void **state)
     assert_string_equal(out, "/");
 }
 
+/* The walk upwards visits each parent once and ends at the root. */
+static void test_path_up(void **state)
+{
+    char dir[64] = "/app/packages/db";
+    assert_true(path_up(dir));
+    assert_string_equal(dir, "/app/packages");
+    assert_true(path_up(dir));
+    assert_true(path_up(dir));
+    assert_string_equal(dir, "/");
+    assert_false(path_up(dir));
+    assert_string_equal(dir, "/");
+    char rel[16] = "app/db";
+    assert_false(path_up(rel));
+    assert_string_equal(rel, "app/db");
+}
+
 #define T(name) cmocka_unit_test(name)
 
 int main(void)
@@ -56,6 +72,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_path_join),
         T(test_path_dirname),
+        T(test_path_up),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -220,31 +220,44 @@ static void test_prisma_project_package_version_walks_up(void **state)
                      -ENOENT);
 }
 
+/* The migrations folder of the project s finds, as the migrate step asks for it. */
+static void migrations_dir(const struct prisma_settings *s, char *out, size_t outlen, char *warn,
+                           size_t warnlen)
+{
+    struct prisma_project *p = calloc(1, sizeof *p);
+    assert_non_null(p);
+    char err[512];
+    prisma_project_find(p, s, NULL, err, sizeof err);
+    prisma_project_migrations(p, s, out, outlen, warn, warnlen);
+    prisma_project_free(p);
+    free(p);
+}
+
 static void test_prisma_project_migrations_folder(void **state)
 {
     struct prisma_settings s = {.app_dir = tmpdir};
     char out[PATH_MAX], warn[256], want[PATH_MAX];
     /* Nothing at all: Prisma's default. */
-    prisma_migrations_find(&s, out, sizeof out, warn, sizeof warn);
+    migrations_dir(&s, out, sizeof out, warn, sizeof warn);
     snprintf(want, sizeof want, "%s/prisma/migrations", tmpdir);
     assert_string_equal(out, want);
     /* Next to a schema folder's files: inside the folder. */
     tmpdir_put("db/schema/a.prisma", "model A { id Int @id }\n");
     s.schema = "db/schema";
-    prisma_migrations_find(&s, out, sizeof out, warn, sizeof warn);
+    migrations_dir(&s, out, sizeof out, warn, sizeof warn);
     snprintf(want, sizeof want, "%s/db/schema/migrations", tmpdir);
     assert_string_equal(out, want);
     /* The config's migrations.path, relative to the config file. */
     tmpdir_put("cfg/prisma.config.ts", "export default { migrations: { path: 'm' } }\n");
     s.config = "cfg/prisma.config.ts";
-    prisma_migrations_find(&s, out, sizeof out, warn, sizeof warn);
+    migrations_dir(&s, out, sizeof out, warn, sizeof warn);
     snprintf(want, sizeof want, "%s/cfg/m", tmpdir);
     assert_string_equal(out, want);
     assert_string_equal(warn, "");
     /* A value devinit cannot evaluate is said; the project is then refused (the generate
      * step stops with it), never checked against a guessed folder. */
     tmpdir_put("cfg/prisma.config.ts", "export default { migrations: { path: dir } }\n");
-    prisma_migrations_find(&s, out, sizeof out, warn, sizeof warn);
+    migrations_dir(&s, out, sizeof out, warn, sizeof warn);
     assert_non_null(strstr(warn, "cannot evaluate migrations.path"));
     struct prisma_project *p = calloc(1, sizeof *p);
     char err[512];
@@ -254,7 +267,7 @@ static void test_prisma_project_migrations_folder(void **state)
     free(p);
     /* [migrate] dir wins over everything. */
     s.migrations = "elsewhere";
-    prisma_migrations_find(&s, out, sizeof out, warn, sizeof warn);
+    migrations_dir(&s, out, sizeof out, warn, sizeof warn);
     snprintf(want, sizeof want, "%s/elsewhere", tmpdir);
     assert_string_equal(out, want);
 }

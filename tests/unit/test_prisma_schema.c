@@ -153,6 +153,33 @@ static void test_prisma_schema_generators_cut_short(void **state)
     free(t);
 }
 
+/* The datasource and the variable its url reads, wherever the block's lines are, past
+ * comments and strings that look like one. */
+static void test_prisma_schema_datasource(void **state)
+{
+    char var[32] = "";
+    const char one_line[] = "// datasource x { url = env(\"NO\") }\n"
+                            "model M { s String @default(\"datasource y {\") }\n"
+                            "datasource db { provider = \"postgresql\" url = env(\"PG_URL\") }\n";
+    assert_true(prisma_datasource_parse(LIT(one_line), var, sizeof var));
+    assert_string_equal(var, "PG_URL");
+    /* Prisma 7: no url in the schema; the variable stays as the caller set it. */
+    const char seven[] = "datasource db {\n  provider = \"postgresql\"\n}\n";
+    snprintf(var, sizeof var, "DATABASE_URL");
+    assert_true(prisma_datasource_parse(LIT(seven), var, sizeof var));
+    assert_string_equal(var, "DATABASE_URL");
+    /* A literal URL names no variable; a name too long for var is not cut short. */
+    const char literal[] = "datasource db {\n  url = \"postgresql://x@h/db\"\n}\n";
+    assert_true(prisma_datasource_parse(LIT(literal), var, sizeof var));
+    assert_string_equal(var, "DATABASE_URL");
+    const char longname[] =
+        "datasource db { url = env(\"A_VARIABLE_NAME_LONGER_THAN_THIRTY_TWO\") }\n";
+    assert_true(prisma_datasource_parse(LIT(longname), var, sizeof var));
+    assert_string_equal(var, "DATABASE_URL");
+    const char none[] = "generator client { provider = \"prisma-client-js\" }\n";
+    assert_false(prisma_datasource_parse(LIT(none), var, sizeof var));
+}
+
 static const char *fake_env(const char *name)
 {
     if (strcmp(name, "OUT") == 0)
@@ -211,6 +238,7 @@ int main(void)
         T(test_prisma_schema_normalize_form),
         T(test_prisma_schema_generators_parse),
         T(test_prisma_schema_generators_limit),
+        T(test_prisma_schema_datasource),
         T(test_prisma_schema_generators_cut_short),
         T(test_prisma_schema_generator_resolve),
     };
