@@ -18,6 +18,7 @@
 
 #include "base/exitcodes.h"
 #include "base/log.h"
+#include "base/strbuf.h"
 #include "proc/sigtable.h"
 #include "proc/user.h"
 
@@ -736,44 +737,32 @@ void child_release(struct child *c)
     memset(c, 0, sizeof *c);
 }
 
-size_t child_tail(const struct child *c, char *buf, size_t len)
+/* count lines of a ring of n lines, starting at index first, joined by newlines into buf
+ * (cut to fit, always terminated). */
+static size_t join_lines(const char (*lines)[CHILD_LINE_MAX], unsigned n, unsigned first,
+                         unsigned count, char *buf, size_t len)
 {
-    size_t off = 0;
     if (len == 0)
         return 0;
-    buf[0] = '\0';
+    struct strbuf sb;
+    strbuf_init(&sb, buf, len);
+    for (unsigned i = 0; i < count; i++)
+        strbuf_addf(&sb, "%s%s", i ? "\n" : "", lines[(first + i) % n]);
+    return sb.len;
+}
+
+size_t child_tail(const struct child *c, char *buf, size_t len)
+{
     const struct child_output *o = c->output;
-    if (!o)
-        return 0;
-    unsigned start = (o->tail_next + CHILD_TAIL_LINES - o->tail_count) % CHILD_TAIL_LINES;
-    for (unsigned i = 0; i < o->tail_count; i++) {
-        const char *line = o->tail[(start + i) % CHILD_TAIL_LINES];
-        int n = snprintf(buf + off, len - off, "%s%s", i ? "\n" : "", line);
-        if (n < 0 || (size_t)n >= len - off) {
-            off = len - 1;
-            break;
-        }
-        off += (size_t)n;
-    }
-    return off;
+    unsigned count = o ? o->tail_count : 0;
+    unsigned first = o ? (o->tail_next + CHILD_TAIL_LINES - count) % CHILD_TAIL_LINES : 0;
+    return join_lines(o ? o->tail : NULL, CHILD_TAIL_LINES, first, count, buf, len);
 }
 
 size_t child_error_lines(const struct child *c, char *buf, size_t len)
 {
-    size_t off = 0;
-    if (len == 0)
-        return 0;
-    buf[0] = '\0';
     const struct child_output *o = c->output;
-    for (unsigned i = 0; o && i < o->error_count; i++) {
-        int n = snprintf(buf + off, len - off, "%s%s", i ? "\n" : "", o->errors[i]);
-        if (n < 0 || (size_t)n >= len - off) {
-            off = len - 1;
-            break;
-        }
-        off += (size_t)n;
-    }
-    return off;
+    return join_lines(o ? o->errors : NULL, CHILD_ERROR_LINES, 0, o ? o->error_count : 0, buf, len);
 }
 
 /* ---- the app's processes ---------------------------------------------------------------- */
