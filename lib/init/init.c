@@ -74,6 +74,7 @@ static struct {
     bool syncing, sync_ran, sync_ok;
     bool restart_pending; /* a sync acted, but another one was queued behind it */
     unsigned sync_again;  /* steps asked for while a sync ran */
+    unsigned sync_later;  /* steps a change asked for while the app restarted */
     uint64_t sync_at_ms;
     char sync_reason[1024];
     struct waiters sync_waiters, next_waiters, restart_waiters;
@@ -89,6 +90,7 @@ static struct {
 
 static void start_app(void);
 static void start_sync(unsigned steps);
+static void request_sync(unsigned steps, struct control_req *req);
 
 /* ---- small helpers ------------------------------------------------------------------------ */
 
@@ -202,6 +204,16 @@ static void on_backoff_end(uv_timer_t *t)
     start_app();
 }
 
+/* A save that came while the app restarted is not in the client the new app runs on: sync
+ * it once the app runs again, or waits for its restart delay. */
+static void sync_later_run(void)
+{
+    unsigned steps = in.sync_later;
+    in.sync_later = 0;
+    if (steps)
+        request_sync(steps, NULL);
+}
+
 static void on_crash_drained(void *data)
 {
     in.stop_deadline_ms = 0;
@@ -223,6 +235,7 @@ static void on_crash_drained(void *data)
         in.backoff_init = true;
     }
     uv_timer_start(&in.backoff, on_backoff_end, delay, 0);
+    sync_later_run();
 }
 
 static void on_restart_drained(void *data)
@@ -317,6 +330,7 @@ static void start_app(void)
     }
     if (first)
         in.watch = watch_start(in.loop, &in.sync_cfg, on_watch, NULL);
+    sync_later_run();
 }
 
 /* ---- live sync ---------------------------------------------------------------------------- */
@@ -387,6 +401,8 @@ static void start_sync(unsigned steps)
 static void request_sync(unsigned steps, struct control_req *req)
 {
     if (in.phase != PH_RUNNING && in.phase != PH_BACKOFF) {
+        if (!req && in.phase == PH_RESTARTING)
+            in.sync_later |= steps;
         if (req)
             control_answer(req, EXIT_TEMPFAIL,
                            in.phase == PH_STARTUP

@@ -106,6 +106,27 @@ assert s["watch"]["mode"] == "poll", s["watch"]
 assert s["last_sync"] is None, s["last_sync"]'
 }
 
+@test "a save that comes while the app restarts is synced once the new app runs" {
+    # The app takes 1.5 s to stop: the second save lands while devinit restarts it, after the
+    # install the first save caused.
+    APP=(sh -c 'echo $$ > app.pid; trap "sleep 1.5; exit 0" TERM; while :; do sleep 0.1; done')
+    start_devinit
+    old=$(cat app.pid)
+    echo '{"lockfileVersion":3,"v":2}' > package-lock.json
+    wait_for lines_at_least installs.log 2
+    sleep 0.3
+    echo '{"lockfileVersion":3,"v":3}' > package-lock.json
+    wait_for app_pid_changed_from "$old"
+    second=$(cat app.pid)
+    # The new app ran on the first save's install; the second save is installed and the app
+    # restarted on it, once.
+    wait_for lines_at_least installs.log 3 || { cat devinit.log; false; }
+    wait_for app_pid_changed_from "$second"
+    sleep 1
+    [ "$(installs)" -eq 3 ]
+    grep -F "restarting" devinit.log
+}
+
 # install_ms N: the time (ms since the epoch) of the Nth install.
 install_ms() { local ns; ns=$(sed -n "${1}p" installs.log | cut -d' ' -f2); echo $((ns / 1000000)); }
 
