@@ -1,6 +1,7 @@
 /* Schema text as a user writes it: the whitespace normaliser (what decides whether a schema
- * changed), and the generator-block parser with the output path resolution behind it. (The
- * Prisma config file: fuzz_prisma_config.c.)
+ * changed), the generator-block parser with the output path resolution behind it, and the
+ * datasource reader (which variable holds the URL). (The Prisma config file:
+ * fuzz_prisma_config.c.)
  *
  * The normaliser's contract is checked, not only its memory safety: its output is no longer
  * than its input, normalising twice changes nothing, and it only ever touches white space
@@ -89,6 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* Resolved paths are lexically clean: no "." segment survives path.resolve(). */
         CHECK(!strstr(g->resolved, "/./") && !strstr(g->resolved, "//"));
     }
+
+    /* The datasource's variable: a whole name that fits, or var untouched. */
+    char var[16] = "untouched";
+    prisma_datasource_parse(text, size, var, sizeof var);
+    CHECK(memchr(var, '\0', sizeof var));
 
     return 0;
 }
