@@ -11,7 +11,6 @@ teardown_file() { mig_teardown_file; }
 setup() {
     mig_setup
     DPID=
-    HOLDER=
 }
 
 teardown() {
@@ -44,19 +43,6 @@ sleeping() {
 rows() {
     sql -F' ' -c "SELECT migration_name, finished_at IS NOT NULL, coalesce(logs, '') <> ''
                   FROM _prisma_migrations ORDER BY started_at"
-}
-
-table_locked() {
-    [ -n "$(sql -c "SELECT 1 FROM pg_locks WHERE relation = 'public._prisma_migrations'::regclass
-                    AND mode = 'AccessExclusiveLock' AND granted")" ]
-}
-
-# Blocks every reader of _prisma_migrations from another session until the test ends.
-lock_table() {
-    sql -c "BEGIN; LOCK TABLE _prisma_migrations IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(60)" \
-        >/dev/null 2>&1 &
-    HOLDER=$!
-    wait_for table_locked
 }
 
 # finish_within SECONDS: waits for $DPID; STATUS and MS (since T0) say how it ended.
@@ -107,7 +93,8 @@ finish_within() {
     add_migration 20240101000000_a 'CREATE TABLE a (id int);'
     create_table
     applied 20240101000000_a
-    lock_table
+    # Every reader of _prisma_migrations blocks behind another session.
+    hold_table 'access exclusive'
     "$DEVINIT" check --only=wait,migrate >devinit.log 2>&1 &
     DPID=$!
     wait_for waits_on_lock
@@ -128,7 +115,8 @@ finish_within() {
     add_migration 20240101000000_a 'CREATE TABLE a (id int);'
     create_table
     applied 20240101000000_a
-    lock_table
+    # Every reader of _prisma_migrations blocks behind another session.
+    hold_table 'access exclusive'
     "$DEVINIT" check --only=wait,migrate --json >devinit.log 2>devinit.err &
     DPID=$!
     wait_for waits_on_lock

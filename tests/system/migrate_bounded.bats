@@ -10,48 +10,8 @@ load ../fixtures/migrations/helpers
 setup_file() { mig_setup_file; }
 teardown_file() { mig_teardown_file; }
 
-setup() {
-    mig_setup
-    HOLDER=
-}
-
-teardown() {
-    [ -z "$HOLDER" ] || kill -KILL "$HOLDER" 2>/dev/null || true
-    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null 2>&1 || true
-}
-
-# holder_pid MODE: the backend of another session holding MODE on _prisma_migrations.
-holder_pid() {
-    sql -c "SELECT pid FROM pg_locks WHERE locktype = 'relation' AND granted AND mode = '$1'
-            AND relation = to_regclass('public._prisma_migrations')"
-}
-
-# hold_table MODE: a psql session takes MODE on _prisma_migrations in an open transaction and
-# keeps it until the test ends; PID is its backend.
-hold_table() {
-    sql -c "BEGIN" -c "LOCK TABLE _prisma_migrations IN ${1^^} MODE" -c "SELECT pg_sleep(60)" \
-        >/dev/null 2>&1 &
-    HOLDER=$!
-    local mode
-    mode="$(sed -E 's/(^| )([a-z])/\U\2/g' <<<"$1")Lock"
-    wait_for holds "$mode"
-    PID=$(holder_pid "$mode")
-}
-
-# holds MODE: another session holds MODE on _prisma_migrations (for wait_for: re-asked each time).
-holds() {
-    [ -n "$(holder_pid "$1")" ]
-}
-
-advisory_held() {
-    [ -n "$(advisory_pid)" ]
-}
-
-advisory_pid() {
-    sql -c "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = 0
-            AND objid = 72707369 AND objsubid = 1 AND granted"
-}
+setup() { mig_setup; }
+teardown() { mig_teardown; }
 
 @test "check exits 69 at [migrate] timeout while another session locks _prisma_migrations, naming it" {
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
@@ -88,7 +48,7 @@ advisory_pid() {
     create_table
     applied 20240101000000_init
     hold_table 'access exclusive'
-    (sleep 1.5 && kill -KILL "$HOLDER" && sql -c "SELECT pg_terminate_backend($PID)") >/dev/null 2>&1 &
+    (sleep 1.5 && release_holder) >/dev/null 2>&1 &
     DEVINIT_MIGRATE_TIMEOUT=20s run timeout 30 "$DEVINIT" check --only=migrate
     echo "$output"
     [ "$status" -eq 0 ]
@@ -106,9 +66,8 @@ advisory_pid() {
     [ "$status" -eq 69 ]
     [ ! -e started ]
     [[ "$output" == *"waiting for the lock on _prisma_migrations held by pid $PID"* ]]
-    kill -KILL "$HOLDER"
-    sql -c "SELECT pg_terminate_backend($PID)" >/dev/null
-    wait_for eval '! holds ExclusiveLock'
+    release_holder
+    wait_for eval '! table_held ExclusiveLock'
     [ "$(sql -c "SELECT count(*) FROM _prisma_migrations")" -eq 0 ]
     [ -z "$(sql -c "SELECT to_regclass('public.a')")" ]
     # Nothing was left half done: the next deploy applies it.
@@ -119,11 +78,7 @@ advisory_pid() {
 
 @test "a deploy waiting for Prisma's advisory lock says which session holds it" {
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
-    PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
-        -c 'SELECT pg_sleep(60)' >/dev/null 2>&1 &
-    HOLDER=$!
-    wait_for advisory_held
-    PID=$(advisory_pid)
+    hold_advisory_lock
     DEVINIT_MIGRATE_MODE=deploy DEVINIT_MIGRATE_LOCK_TIMEOUT=2500ms run timeout 30 "$DEVINIT" --only=migrate -- true
     echo "$output"
     [ "$status" -eq 69 ]

@@ -13,14 +13,11 @@ setup() {
     mig_setup
     export DEVINIT_MIGRATE_MODE=deploy
     DEVPID=
-    HOLDER=
 }
 
 teardown() {
     [ -z "$DEVPID" ] || kill -KILL "$DEVPID" 2>/dev/null || true
-    [ -z "$HOLDER" ] || kill -KILL "$HOLDER" 2>/dev/null || true
-    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-            WHERE datname = current_database() AND pid <> pg_backend_pid()" >/dev/null 2>&1 || true
+    mig_teardown
 }
 
 rows() {
@@ -29,23 +26,10 @@ rows() {
                   FROM _prisma_migrations ORDER BY started_at"
 }
 
-lock_held() {
-    [ -n "$(sql -c "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0
-                    AND objid = 72707369 AND objsubid = 1 AND granted")" ]
-}
-
 # A backend runs the test migration's pg_sleep(30).
 sleeping() {
     [ -n "$(sql -c "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(30)%'
                     AND state = 'active' AND pid <> pg_backend_pid()")" ]
-}
-
-# Holds Prisma Migrate's advisory lock from another session until the test ends.
-hold_lock() {
-    PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
-        -c 'SELECT pg_sleep(60)' >/dev/null 2>&1 &
-    HOLDER=$!
-    wait_for lock_held
 }
 
 @test "native deploy on an empty database creates Prisma's table and applies every migration" {
@@ -165,7 +149,7 @@ hold_lock() {
 
 @test "a replica that waited for the lock says another instance applied the migrations" {
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
-    hold_lock
+    hold_advisory_lock
     DEVINIT_MIGRATE_LOCK_TIMEOUT=30s "$DEVINIT" --only=migrate -- touch started >devinit.log 2>&1 &
     DEVPID=$!
     wait_for grep -q "waiting for Prisma Migrate's advisory lock" devinit.log
@@ -173,9 +157,7 @@ hold_lock() {
     create_table
     sql -c 'CREATE TABLE a (id int)' >/dev/null
     applied 20240101000000_init
-    kill -KILL "$HOLDER"
-    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()" >/dev/null
-    HOLDER=
+    release_holder
     s=0
     wait "$DEVPID" || s=$?
     DEVPID=
@@ -235,7 +217,7 @@ hold_lock() {
 
 @test "a lock held elsewhere past lock_timeout exits 69 with P1002" {
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
-    hold_lock
+    hold_advisory_lock
     t0=$(now_ms)
     DEVINIT_MIGRATE_LOCK_TIMEOUT=300ms run "$DEVINIT" --only=migrate -- touch started
     t1=$(now_ms)
@@ -249,7 +231,7 @@ hold_lock() {
 
 @test "SIGTERM while waiting for the advisory lock exits 143 at once" {
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
-    hold_lock
+    hold_advisory_lock
     "$DEVINIT" --only=migrate -- touch started >devinit.log 2>&1 &
     DEVPID=$!
     wait_for grep -q "1 migration to apply" devinit.log
@@ -291,8 +273,8 @@ hold_lock() {
     # The statement was cancelled: no backend still sleeps, the lock is free, the script's
     # transaction rolled back, and the row says failed, with the reason.
     run ! sleeping
-    for i in $(seq 20); do lock_held || break; sleep 0.05; done
-    run ! lock_held
+    for i in $(seq 20); do advisory_held || break; sleep 0.05; done
+    run ! advisory_held
     [ -z "$(sql -c "SELECT to_regclass('public.half')")" ]
     [ "$(rows)" = "20240101000000_ok t f 1 f
 20240102000000_slow f f 0 t" ]
@@ -317,7 +299,7 @@ hold_lock() {
     # client_connection_check_interval: the backend notices the closed socket within ~1 s.
     for i in $(seq 60); do sleeping || break; sleep 0.1; done
     run ! sleeping
-    run ! lock_held
+    run ! advisory_held
     [ -z "$(sql -c "SELECT to_regclass('public.half')")" ]
     [ "$(rows)" = "20240101000000_slow f f 0 f" ]
 }

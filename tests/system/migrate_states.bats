@@ -9,10 +9,7 @@ load ../fixtures/migrations/helpers
 setup_file() { mig_setup_file; }
 teardown_file() { mig_teardown_file; }
 setup() { mig_setup; }
-
-lock_held() {
-    [ -n "$(sql -c "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = 0 AND objid = 72707369 AND objsubid = 1 AND granted")" ]
-}
+teardown() { mig_teardown; }
 
 @test "an up-to-date database is ok" {
     add_migration 20240101000000_init 'CREATE TABLE a (id int);'
@@ -188,14 +185,9 @@ lock_held() {
     applied 20240101000000_init
     # Another replica mid-script: its unfinished row, and Prisma's advisory lock it holds.
     row 20240102000000_next "$(checksum_of 20240102000000_next)" failed
-    PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
-        -c 'SELECT pg_sleep(30)' >/dev/null 2>&1 &
-    HOLDER=$!
-    wait_for lock_held
+    hold_advisory_lock
     check_json
-    kill "$HOLDER" 2>/dev/null || true
-    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()" >/dev/null
-    wait "$HOLDER" || true
+    release_holder
     echo "$JSON"
     [ "$(json_field "$JSON" in_progress)" = true ]
     [ "$(json_field "$JSON" pending)" = '["20240102000000_next"]' ]
@@ -208,14 +200,9 @@ lock_held() {
     create_table
     # What another replica's deploy looks like mid-script: its row, and the lock it holds.
     row 20240101000000_init "$(checksum_of 20240101000000_init)" failed
-    PGDATABASE=$DB pg_psql "$PGDIR" "$PORT" -c 'SELECT pg_advisory_lock(72707369)' \
-        -c 'SELECT pg_sleep(30)' >/dev/null 2>&1 &
-    HOLDER=$!
-    wait_for lock_held
+    hold_advisory_lock
     check_json
-    kill "$HOLDER" 2>/dev/null || true
-    sql -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()" >/dev/null
-    wait "$HOLDER" || true
+    release_holder
     # Not applied yet: check is not ready.
     [ "$STATUS" -eq 1 ]
     [ "$(json_field "$JSON" in_progress)" = true ]
