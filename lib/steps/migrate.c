@@ -9,7 +9,8 @@
  * act (mode = deploy, something to apply):
  *   - deploy_with = native: db/migrate_native.c, on the check's connection; under the lock the
  *     state is judged again here, since another replica may have deployed meanwhile;
- *   - deploy_with = prisma: `node_modules/.bin/prisma migrate deploy` as a supervised child. */
+ *   - deploy_with = prisma: `node_modules/.bin/prisma migrate deploy` as a supervised child,
+ *     the CLI and folder the generate step uses (in a workspace, the schema's package). */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -385,29 +386,80 @@ static void on_prisma_done(struct step_run *r, int wstatus)
     step_fail_command(r, m->argv, wstatus);
 }
 
+/* Where Prisma's CLI runs, as the generate step runs it: the CLI Node resolves from the
+ * schema's folder (in a workspace the schema's package may have its own node_modules, or use
+ * the root's), in the schema's package. Without a schema found: the app's
+ * node_modules/.bin/prisma, in the app. bin and cwd are absolute. */
+static void prisma_cli(struct step_run *r, const char *app_real, char *bin, size_t binlen,
+                       char *cwd, size_t cwdlen)
+{
+    const struct prisma_project *p = step_project(r);
+    char from[PATH_MAX], from_real[PATH_MAX], version[64], pkgdir[PATH_MAX], nm[PATH_MAX];
+    snprintf(cwd, cwdlen, "%s", app_real);
+    path_join(app_real, "node_modules/.bin/prisma", bin, binlen);
+    if (!p || !p->found)
+        return;
+    if (p->schema_is_dir)
+        snprintf(from, sizeof from, "%s", p->schema);
+    else
+        path_dirname(p->schema, from, sizeof from);
+    if (!realpath(*from ? from : ".", from_real))
+        return;
+    prisma_package_root(from_real, app_real, cwd, cwdlen);
+    if (prisma_package_version(from_real, "prisma", version, sizeof version, pkgdir,
+                               sizeof pkgdir) == 0) {
+        path_dirname(pkgdir, nm, sizeof nm); /* node_modules/prisma -> node_modules/.bin */
+        path_join(nm, ".bin/prisma", bin, binlen);
+    }
+}
+
+/* "--name=<path>", the path as the CLI in cwd reads it: relative to cwd when inside it. */
+static char *path_option(const char *name, const char *path, const char *cwd)
+{
+    char abs[PATH_MAX], *out;
+    if (!realpath(path, abs))
+        snprintf(abs, sizeof abs, "%s", path);
+    return asprintf(&out, "--%s=%s", name, path_inside(cwd, abs)) < 0 ? NULL : out;
+}
+
+/* Whether the project's config file is one the CLI finds by itself in cwd. */
+static bool config_in(const struct prisma_project *p, const char *cwd)
+{
+    char real[PATH_MAX], dir[PATH_MAX];
+    if (!realpath(p->config, real))
+        return false;
+    path_dirname(real, dir, sizeof dir);
+    return strcmp(dir, cwd) == 0;
+}
+
 static void deploy_prisma(struct migst *m)
 {
     struct step_run *r = m->r;
     const struct config *cfg = r->cfg;
-    const char *app = cfg->app.dir && *cfg->app.dir ? cfg->app.dir : NULL;
-    char bin[PATH_MAX];
-    path_join(app ? app : "", "node_modules/.bin/prisma", bin, sizeof bin);
+    const char *app = cfg->app.dir && *cfg->app.dir ? cfg->app.dir : ".";
+    char app_real[PATH_MAX], bin[PATH_MAX], cwd[PATH_MAX];
+    if (!realpath(app, app_real)) {
+        step_acted(r, EXIT_CONFIG, "app directory '%s': %s", app, strerror(errno));
+        return;
+    }
+    prisma_cli(r, app_real, bin, sizeof bin, cwd, sizeof cwd);
     if (access(bin, X_OK) != 0) {
         step_acted(r, EXIT_SOFTWARE,
                    "cannot run '%s': %s: install prisma (npm install -D prisma) or set "
                    "[migrate] deploy_with = native",
-                   bin, strerror(errno));
+                   path_inside(app_real, bin), strerror(errno));
         return;
     }
+    const struct prisma_project *p = step_project(r);
     size_t k = 0;
-    m->argv[k++] = strdup("node_modules/.bin/prisma");
+    m->argv[k++] = strdup(path_inside(cwd, bin));
     m->argv[k++] = strdup("migrate");
     m->argv[k++] = strdup("deploy");
-    if (cfg->prisma.schema && *cfg->prisma.schema) {
-        char arg[PATH_MAX + 16];
-        snprintf(arg, sizeof arg, "--schema=%s", cfg->prisma.schema);
-        m->argv[k++] = strdup(arg);
-    }
+    if (cfg->prisma.schema && *cfg->prisma.schema && p && p->schema[0])
+        m->argv[k++] = path_option("schema", p->schema, cwd);
+    bool config_set = cfg->prisma.config && *cfg->prisma.config;
+    if (p && p->config[0] && (config_set || !config_in(p, cwd)))
+        m->argv[k++] = path_option("config", p->config, cwd);
     m->argv[k] = NULL;
     for (size_t i = 0; i < k; i++)
         if (!m->argv[i]) {
@@ -440,7 +492,7 @@ static void deploy_prisma(struct migst *m)
         snprintf(envp[o], len, "%s=%s", m->url_var, m->url_text);
         m->envp = envp;
     }
-    if (step_exec(r, m->argv, envp, app, on_prisma_done) < 0)
+    if (step_exec(r, m->argv, envp, cwd, on_prisma_done) < 0)
         step_acted(r, EXIT_SOFTWARE, "cannot run '%s'", bin);
 }
 

@@ -86,3 +86,23 @@ prisma_status() {
     [ "$status" -eq 70 ]
     [[ "$output" == *"node_modules/.bin/prisma"*"set [migrate] deploy_with = native"* ]]
 }
+
+@test "deploy_with = prisma in a workspace runs the schema package's CLI there, with the config" {
+    # npm workspaces: the app in apps/api, Prisma's config, schema, migrations and CLI in
+    # packages/db (its own node_modules, as pnpm lays a member out).
+    WS="$BATS_TEST_TMPDIR/ws"
+    mkdir -p "$WS/apps/api" "$WS/packages"
+    echo '{"name":"ws","private":true,"workspaces":["apps/*","packages/*"]}' >"$WS/package.json"
+    echo '{"name":"api","version":"1.0.0"}' >"$WS/apps/api/package.json"
+    mv "$APP" "$WS/packages/db"
+    echo '{"name":"db","version":"1.0.0"}' >"$WS/packages/db/package.json"
+    cd "$WS"
+    DEVINIT_APP_DIR=apps/api DEVINIT_PRISMA_CONFIG=../../packages/db/prisma.config.ts \
+        DEVINIT_MIGRATE_MODE=deploy DEVINIT_MIGRATE_DEPLOY_WITH=prisma \
+        run "$DEVINIT" --only=migrate -- touch started
+    echo "$output"
+    [ "$status" -eq 70 ] # Prisma 6.19's js engine cannot apply them (see above)
+    [[ "$output" == *"devinit: migrate| "*"2 migrations found in prisma/migrations"* ]]
+    [[ "$output" == *"devinit: migrate| Datasource \"db\": PostgreSQL database \"$DB\""* ]]
+    [[ "$output" == *"'node_modules/.bin/prisma migrate deploy --config=prisma.config.ts' exited with code 1"* ]]
+}
