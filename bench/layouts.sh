@@ -5,6 +5,8 @@
 #
 #   npm            examples/app installed with npm
 #   pnpm           examples/app locked and installed with pnpm (client inside node_modules/.pnpm)
+#   yarn           examples/app locked with yarn 1 and installed by hand with `yarn install
+#                  --frozen-lockfile`, which devinit adopts from node_modules/.yarn-integrity
 #   npm workspace  apps/api + packages/db (examples/app's Prisma part), npm workspaces
 #   pnpm workspace the same with pnpm-workspace.yaml
 #   after npm ci   examples/app right after `npm ci` by hand: node_modules without devinit's
@@ -40,7 +42,7 @@ export PRISMA_SCHEMA_ENGINE_BINARY=${PRISMA_SCHEMA_ENGINE_BINARY:-/bin/true}
 export PRISMA_GENERATE_SKIP_AUTOINSTALL=1
 export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=false
 
-echo "preparing: PostgreSQL, four layouts, their installs and clients..." >&2
+echo "preparing: PostgreSQL, six layouts, their installs and clients..." >&2
 PORT=$(pg_free_port)
 pg_init "$PGDATA"
 pg_start "$PGDATA" "$PORT"
@@ -54,6 +56,11 @@ app_copy() {
 app_copy "$WORK/npm"
 app_copy "$WORK/pnpm"
 (cd "$WORK/pnpm" && pnpm import >/dev/null 2>&1 && rm package-lock.json)
+app_copy "$WORK/yarn"
+# Yarn 1 enforces "engines": a dependency of prisma wants node 22 (tests/lib/workspace.bash).
+echo 'ignore-engines true' >"$WORK/yarn/.yarnrc"
+(cd "$WORK/yarn" && rm package-lock.json && yarn install --ignore-scripts --silent >/dev/null 2>&1 &&
+    rm -rf node_modules && yarn install --frozen-lockfile --silent >/dev/null 2>&1)
 workspace "$WORK/npmws" npm
 workspace "$WORK/pnpmws" pnpm
 app_copy "$WORK/npmci"
@@ -62,6 +69,7 @@ app_copy "$WORK/npmci"
 LAYOUTS=(
     "npm|$WORK/npm|||$WORK/npm"
     "pnpm|$WORK/pnpm|||$WORK/pnpm"
+    "yarn|$WORK/yarn|||$WORK/yarn"
     "npm workspace|$WORK/npmws|apps/api|../../packages/db/prisma.config.ts|$WORK/npmws/packages/db"
     "pnpm workspace|$WORK/pnpmws|apps/api|../../packages/db/prisma.config.ts|$WORK/pnpmws/packages/db"
 )
@@ -74,6 +82,12 @@ devinit_in() { # devinit_in LAYOUT-LINE ARG...
 for l in "${LAYOUTS[@]}"; do
     devinit_in "$l" --only=deps,generate -- true >"$WORK/prepare.log" 2>&1 ||
         { cat "$WORK/prepare.log"; exit 1; }
+    # yarn's row is the start after yarn's own install: adopted, not installed again.
+    [ "${l%%|*}" != yarn ] || grep -q 'adopted the install made by yarn' "$WORK/prepare.log" || {
+        cat "$WORK/prepare.log"
+        echo "devinit did not adopt the yarn 1 install: the yarn row would not be a warm start" >&2
+        exit 1
+    }
 done
 # The hand-run npm ci, timed once: what devinit did before it adopted such installs.
 t0=$(date +%s%N)
@@ -118,8 +132,8 @@ for l in "${LAYOUTS[@]}"; do
     }
 done
 
-printf '\nwarm start per layout, start to app exec (node %s, prisma 7.10.0, %s)\n\n' \
-    "$(node --version)" "pnpm $(pnpm --version)"
+printf '\nwarm start per layout, start to app exec (node %s, prisma 7.10.0, pnpm %s, yarn %s)\n\n' \
+    "$(node --version)" "$(pnpm --version)" "$(yarn --version)"
 printf '%-34s %12s %12s %8s\n' "layout" "devinit ms" "seed ms" "ratio"
 ok=1
 report() { # report NAME DEVINIT-FILE SEED-FILE TARGET-MS
