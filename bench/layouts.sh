@@ -96,32 +96,23 @@ npm_ci_us=$((($(date +%s%N) - t0) / 1000))
 (cd "$WORK/npmci" && "$DEVINIT" --only=generate -- true) >"$WORK/prepare.log" 2>&1 ||
     { cat "$WORK/prepare.log"; exit 1; }
 
-SEED_SETUP=$ROOT/bench/seed-dev-setup.sh
-one_run() {
-    local t0 t1
-    t0=$(date +%s%N)
-    t1=$("$@" 2>/dev/null | tail -n 1)
-    echo $(((t1 - t0) / 1000))
-}
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ms() { awk -v us="$1" 'BEGIN {printf "%.1f", us / 1000}'; }
-
-echo "running: $SEED_RUNS seed starts and $DEVINIT_RUNS devinit starts per layout..." >&2
-for i in $(seq 1 "$DEVINIT_RUNS"); do
+# One round: every layout's start, then the start after a hand-run npm ci (bench/lib.sh).
+round() {
+    local n seed
     for n in "${!LAYOUTS[@]}"; do
         IFS='|' read -r _ _ _ _ seed <<<"${LAYOUTS[$n]}"
-        [ "$i" -gt "$SEED_RUNS" ] ||
-            one_run "$SEED_SETUP" "$seed" "$PG_BIN" "$PORT" date +%s%N >>"$WORK/seed.$n"
-        one_run devinit_in "${LAYOUTS[$n]}" --skip=migrate -- date +%s%N >>"$WORK/devinit.$n"
+        bench_seed_start "seed.$n" "$seed"
+        bench_start "devinit.$n" devinit_in "${LAYOUTS[$n]}" --skip=migrate -- date +%s%N
     done
     # After a hand-run npm ci: no devinit stamp, npm's record as npm ci left it.
     rm -f "$WORK/npmci/node_modules/.devinit-deps.stamp"
-    [ "$i" -gt "$SEED_RUNS" ] ||
-        one_run "$SEED_SETUP" "$WORK/npmci" "$PG_BIN" "$PORT" date +%s%N >>"$WORK/seed.ci"
+    bench_seed_start seed.ci "$WORK/npmci"
     rm -f "$WORK/npmci/node_modules/.devinit-deps.stamp"
-    (cd "$WORK/npmci" && one_run "$DEVINIT" --skip=migrate -- date +%s%N) >>"$WORK/devinit.ci"
+    (cd "$WORK/npmci" && bench_start devinit.ci "$DEVINIT" --skip=migrate -- date +%s%N)
     grep -q '^command npm ci$' "$WORK/npmci/node_modules/.devinit-deps.stamp" # adopted, not installed
-done
+}
+echo "running: $SEED_RUNS seed starts and $DEVINIT_RUNS devinit starts per layout..." >&2
+bench_rounds "$SEED_RUNS" "$DEVINIT_RUNS" round
 
 # Sanity: every layout is current (devinit acted on nothing in the runs above).
 for l in "${LAYOUTS[@]}"; do
@@ -136,19 +127,20 @@ printf '\nwarm start per layout, start to app exec (node %s, prisma 7.10.0, pnpm
     "$(node --version)" "$(pnpm --version)" "$(yarn --version)"
 printf '%-34s %12s %12s %8s\n' "layout" "devinit ms" "seed ms" "ratio"
 ok=1
-report() { # report NAME DEVINIT-FILE SEED-FILE TARGET-MS
+report() { # report LABEL DEVINIT-NAME SEED-NAME TARGET-MS
     local d s r
-    d=$(median <"$2")
-    s=$(median <"$3")
+    d=$(bench_median "$2")
+    s=$(bench_median "$3")
     r=$(awk -v s="$s" -v d="$d" 'BEGIN {printf "%.0f", s / d}')
-    printf '%-34s %12s %12s %7sx\n' "$1" "$(ms "$d")" "$(ms "$s")" "$r"
-    bench_summary "warm start, $1" "$(ms "$d")" "dev-setup.sh (seed)" "$(ms "$s")" ms
+    printf '%-34s %12s %12s %7sx\n' "$1" "$(bench_ms "$d")" "$(bench_ms "$s")" "$r"
+    bench_summary "warm start, $1" "$(bench_ms "$d")" "dev-setup.sh (seed)" "$(bench_ms "$s")" ms
     awk -v d="$d" -v t="$4" 'BEGIN {exit !(d <= t * 1000)}' || ok=0
 }
 for n in "${!LAYOUTS[@]}"; do
-    report "${LAYOUTS[$n]%%|*}" "$WORK/devinit.$n" "$WORK/seed.$n" 25
+    report "${LAYOUTS[$n]%%|*}" "devinit.$n" "seed.$n" 25
 done
-report "after a hand-run npm ci" "$WORK/devinit.ci" "$WORK/seed.ci" 50
-printf '\nbefore adoption, devinit ran npm ci after a hand-run npm ci: %s ms (one run)\n' "$(ms "$npm_ci_us")"
+report "after a hand-run npm ci" devinit.ci seed.ci 50
+printf '\nbefore adoption, devinit ran npm ci after a hand-run npm ci: %s ms (one run)\n' \
+    "$(bench_ms "$npm_ci_us")"
 printf 'targets: warm start <= 25 ms per layout, after npm ci <= 50 ms with no install\n'
 if [ "$ok" = 1 ]; then echo "targets: met"; else echo "targets: NOT met"; fi
