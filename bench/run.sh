@@ -36,7 +36,7 @@ for w in "${which[@]}"; do
         migrate) script=bench/migrate_check.sh; title="migration check at 10 to 10,000 migrations (vs psql running the same query, and Prisma 6's migrate status)" ;;
         scale) script=bench/scale.sh; title="staleness checks as the lockfile and the schema grow (vs the seed's checks, npm install and npx prisma generate)" ;;
         warm) script=bench/warm_start.sh; title="warm start of examples/app (vs the seed's dev-setup.sh)" ;;
-        layouts) script=bench/layouts.sh; title="warm start per layout (npm, pnpm, workspaces) and after a hand-run npm ci (vs the seed's dev-setup.sh)" ;;
+        layouts) script=bench/layouts.sh; title="warm start per layout (npm, pnpm, yarn 1, workspaces) and after a hand-run npm ci (vs the seed's dev-setup.sh)" ;;
         sync) script=bench/live_sync.sh; title="live sync: schema save to the new app (vs restarting the seed's start-up)" ;;
         *) echo "unknown benchmark '$w': use ${ALL[*]}" >&2; exit 64 ;;
     esac

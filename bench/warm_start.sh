@@ -49,37 +49,16 @@ export npm_config_prefer_offline=true npm_config_audit=false npm_config_fund=fal
 (cd "$APP" && "$DEVINIT" --only=deps,generate -- true) >"$WORK/prepare.log" 2>&1 ||
     { cat "$WORK/prepare.log"; exit 1; }
 
-# The seed's approach: bench/seed-dev-setup.sh.
-SEED_SETUP=$ROOT/bench/seed-dev-setup.sh
-
-# Runs "$@" whose last word is the app (date), prints start-to-exec in microseconds.
-one_run() {
-    local t0 t1
-    t0=$(date +%s%N)
-    t1=$("$@" 2>/dev/null | tail -n 1)
-    echo $(((t1 - t0) / 1000))
+# One round: the seed's bench/seed-dev-setup.sh, devinit, and the references: devinit as a plain
+# init (no step), and the app with no init at all (bench/lib.sh).
+round() {
+    bench_seed_start seed "$APP"
+    (cd "$APP" && bench_start devinit "$DEVINIT" --skip=migrate -- date +%s%N)
+    (cd "$APP" && bench_start plain "$DEVINIT" --skip=all -- date +%s%N)
+    bench_start bare date +%s%N
 }
-
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-minimum() { sort -n | head -n 1; }
-maximum() { sort -n | tail -n 1; }
-ms() { awk -v us="$1" 'BEGIN {printf "%.1f", us / 1000}'; }
-
 echo "running: $SEED_RUNS seed starts, $DEVINIT_RUNS devinit starts..." >&2
-: >"$WORK/seed.us"
-: >"$WORK/devinit.us"
-: >"$WORK/plain.us"
-: >"$WORK/bare.us"
-# Interleaved, so a busy moment of the machine hits both alike.
-for i in $(seq 1 "$DEVINIT_RUNS"); do
-    if [ "$i" -le "$SEED_RUNS" ]; then
-        one_run "$SEED_SETUP" "$APP" "$PG_BIN" "$PORT" date +%s%N >>"$WORK/seed.us"
-    fi
-    (cd "$APP" && one_run "$DEVINIT" --skip=migrate -- date +%s%N) >>"$WORK/devinit.us"
-    # References: devinit as a plain init (no step), and the app with no init at all.
-    (cd "$APP" && one_run "$DEVINIT" --skip=all -- date +%s%N) >>"$WORK/plain.us"
-    one_run date +%s%N >>"$WORK/bare.us"
-done
+bench_rounds "$SEED_RUNS" "$DEVINIT_RUNS" round
 
 # Sanity: devinit really skipped both steps and passed the database check.
 (cd "$APP" && "$DEVINIT" check --skip=migrate) >"$WORK/check.txt" 2>&1 || {
@@ -88,26 +67,25 @@ done
     exit 1
 }
 
-s_med=$(median <"$WORK/seed.us")
-d_med=$(median <"$WORK/devinit.us")
+s_med=$(bench_median seed)
+d_med=$(bench_median devinit)
 ratio=$(awk -v s="$s_med" -v d="$d_med" 'BEGIN {printf "%.0f", s / d}')
 
 printf '\nwarm start of examples/app, start to app exec (node %s, %s)\n\n' "$(node --version)" \
     "prisma $(node -p 'require(process.argv[1]).version' "$APP/node_modules/prisma/package.json")"
 printf '%-34s %10s %10s %10s %6s\n' "approach" "median ms" "min ms" "max ms" "runs"
-printf '%-34s %10s %10s %10s %6s\n' "seed dev-setup.sh (npx generate)" "$(ms "$s_med")" \
-    "$(ms "$(minimum <"$WORK/seed.us")")" "$(ms "$(maximum <"$WORK/seed.us")")" "$SEED_RUNS"
-printf '%-34s %10s %10s %10s %6s\n' "devinit (deps, generate, wait)" "$(ms "$d_med")" \
-    "$(ms "$(minimum <"$WORK/devinit.us")")" "$(ms "$(maximum <"$WORK/devinit.us")")" "$DEVINIT_RUNS"
-row() { # row LABEL FILE RUNS
-    printf '%-34s %10s %10s %10s %6s\n' "$1" "$(ms "$(median <"$2")")" "$(ms "$(minimum <"$2")")" \
-        "$(ms "$(maximum <"$2")")" "$3"
+row() { # row LABEL NAME RUNS
+    printf '%-34s %10s %10s %10s %6s\n' "$1" "$(bench_ms "$(bench_median "$2")")" \
+        "$(bench_ms "$(bench_min "$2")")" "$(bench_ms "$(bench_max "$2")")" "$3"
 }
+row "seed dev-setup.sh (npx generate)" seed "$SEED_RUNS"
+row "devinit (deps, generate, wait)" devinit "$DEVINIT_RUNS"
 printf '\nreferences:\n'
-row "devinit --skip=all (plain init)" "$WORK/plain.us" "$DEVINIT_RUNS"
-row "the app alone (no init)" "$WORK/bare.us" "$DEVINIT_RUNS"
+row "devinit --skip=all (plain init)" plain "$DEVINIT_RUNS"
+row "the app alone (no init)" bare "$DEVINIT_RUNS"
 printf '\ndevinit is %sx faster (target: >= 100x, devinit <= 40 ms)\n' "$ratio"
-bench_summary "warm start of examples/app" "$(ms "$d_med")" "dev-setup.sh (seed)" "$(ms "$s_med")" ms
+bench_summary "warm start of examples/app" "$(bench_ms "$d_med")" "dev-setup.sh (seed)" \
+    "$(bench_ms "$s_med")" ms
 
 ok=1
 awk -v d="$d_med" 'BEGIN {exit !(d <= 40000)}' || ok=0
