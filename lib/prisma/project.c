@@ -292,6 +292,9 @@ int prisma_project_find(struct prisma_project *p, const struct prisma_settings *
                      file_strerror(rc));
             return rc;
         }
+        if (prisma_datasource_parse(text, len, p->datasource_var, sizeof p->datasource_var) &&
+            !p->datasource_file[0])
+            snprintf(p->datasource_file, sizeof p->datasource_file, "%s", p->files[i]);
         size_t first = p->ngens;
         rc = prisma_generators_parse(text, len, p->gens, PRISMA_MAX_GENERATORS, &p->ngens);
         free(text);

@@ -47,6 +47,10 @@ struct prisma_project {
     char *files[PRISMA_MAX_SCHEMA_FILES]; /* every *.prisma file, in path order; owned */
     size_t ngens;
     struct prisma_generator gens[PRISMA_MAX_GENERATORS];
+    /* The first schema file with a datasource block ("" when none), and the variable its url
+     * reads (Prisma 5 and 6: env("X")), "" when it names none. */
+    char datasource_file[PATH_MAX];
+    char datasource_var[128];
     bool found; /* prisma_project_find() returned 0: the schema and its files are known */
 };
 

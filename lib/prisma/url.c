@@ -150,17 +150,10 @@ int prisma_url_find(const struct prisma_project *p, const struct prisma_settings
                     const char *var_explicit, struct prisma_url *u)
 {
     /* Which variable, and whether the project needs a URL at all. */
-    char schema_var[128] = "";
-    for (size_t i = 0; p->found && i < p->nfiles; i++) {
-        char *text;
-        size_t len;
-        if (file_read(AT_FDCWD, p->files[i], 0, PRISMA_SCHEMA_MAX, &text, &len) < 0)
-            continue;
-        if (prisma_datasource_parse(text, len, schema_var, sizeof schema_var) && !u->needed) {
-            u->needed = true;
-            snprintf(u->needed_by, sizeof u->needed_by, "the datasource in '%s'", p->files[i]);
-        }
-        free(text);
+    const char *schema_var = p->found ? p->datasource_var : "";
+    if (p->found && p->datasource_file[0]) {
+        u->needed = true;
+        snprintf(u->needed_by, sizeof u->needed_by, "the datasource in '%s'", p->datasource_file);
     }
     const struct prisma_config_url *cu = &p->values.url;
     if (p->config[0] && cu->rc != -ENOENT && !u->needed) {
