@@ -455,11 +455,17 @@ static void deploy_prisma(struct migst *m)
     m->argv[k++] = strdup(path_inside(cwd, bin));
     m->argv[k++] = strdup("migrate");
     m->argv[k++] = strdup("deploy");
-    if (cfg->prisma.schema && *cfg->prisma.schema && p && p->schema[0])
-        m->argv[k++] = path_option("schema", p->schema, cwd);
-    bool config_set = cfg->prisma.config && *cfg->prisma.config;
-    if (p && p->config[0] && (config_set || !config_in(p, cwd)))
+    /* What the user named, as named; a config file Prisma would not find from cwd. */
+    char path[PATH_MAX];
+    if (cfg->prisma.schema && *cfg->prisma.schema &&
+        path_join(app_real, cfg->prisma.schema, path, sizeof path) == 0)
+        m->argv[k++] = path_option("schema", path, cwd);
+    if (cfg->prisma.config && *cfg->prisma.config) {
+        if (path_join(app_real, cfg->prisma.config, path, sizeof path) == 0)
+            m->argv[k++] = path_option("config", path, cwd);
+    } else if (p && p->config[0] && !config_in(p, cwd)) {
         m->argv[k++] = path_option("config", p->config, cwd);
+    }
     m->argv[k] = NULL;
     for (size_t i = 0; i < k; i++)
         if (!m->argv[i]) {
