@@ -54,6 +54,7 @@ static struct {
     const struct init_opts *opts;
     enum phase phase;
     uint64_t started_ms;
+    struct timespec started_wall; /* file times are wall-clock: for the watch's first look */
 
     struct pipeline pl; /* start-up */
     bool pl_started;
@@ -329,7 +330,7 @@ static void start_app(void)
         waiters_answer(&in.restart_waiters, 0, msg);
     }
     if (first)
-        in.watch = watch_start(in.loop, &in.sync_cfg, on_watch, NULL);
+        in.watch = watch_start(in.loop, &in.sync_cfg, &in.started_wall, on_watch, NULL);
     sync_later_run();
 }
 
@@ -629,6 +630,7 @@ int init_prepare(uv_loop_t *loop)
     in.loop = loop;
     in.last_exit = -1;
     in.started_ms = clock_ms();
+    clock_gettime(CLOCK_REALTIME, &in.started_wall);
     return supervisor_init(loop, on_signal, NULL);
 }
 

@@ -75,6 +75,11 @@ struct watch {
     bool working, have_baseline;
     uint64_t next[MAX_TARGETS];
 
+    /* Changes made after `since` (the start-up began) but before the watch did. */
+    struct timespec since;
+    uv_work_t since_work;
+    bool newer[MAX_TARGETS];
+
     int open; /* initialised handles and queued work not yet finished */
     bool stopping;
 };
@@ -501,9 +506,71 @@ static void on_tick(uv_timer_t *t)
     poll_now(t->data);
 }
 
+/* ---- changes made before the watch began --------------------------------------------- */
+
+static bool at_or_after(const struct timespec *t, const struct timespec *since)
+{
+    return t->tv_sec > since->tv_sec ||
+           (t->tv_sec == since->tv_sec && t->tv_nsec >= since->tv_nsec);
+}
+
+static bool stat_newer(const struct stat *st, const struct timespec *since)
+{
+    /* ctime too: a file moved into place keeps its mtime. */
+    return at_or_after(&st->st_mtim, since) || at_or_after(&st->st_ctim, since);
+}
+
+static int since_entry(const char *path, const struct stat *st, void *data)
+{
+    (void)path;
+    return !S_ISDIR(st->st_mode) && stat_newer(st, data);
+}
+
+/* Whether anything target t covers changed at or after since (what snapshot() looks at). Runs
+ * on the thread pool. */
+static bool changed_since(const struct target *t, const struct timespec *since)
+{
+    struct stat st;
+    if (t->kind == T_FILE)
+        return stat(t->path, &st) == 0 && stat_newer(&st, since);
+    if (t->kind == T_TREE)
+        return prisma_schema_walk(t->path, since_entry, (void *)since) == 1;
+    DIR *d = opendir(t->path);
+    if (!d)
+        return false;
+    bool newer = false;
+    struct dirent *e;
+    while (!newer && (e = readdir(d))) {
+        char path[PATH_MAX + 256];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", t->path, e->d_name);
+        newer = stat(path, &st) == 0 && stat_newer(&st, since);
+    }
+    closedir(d);
+    return newer;
+}
+
+static void since_work(uv_work_t *req)
+{
+    struct watch *w = req->data;
+    for (size_t i = 0; i < w->ntargets; i++)
+        w->newer[i] = changed_since(&w->targets[i], &w->since);
+}
+
+static void since_done(uv_work_t *req, int status)
+{
+    struct watch *w = req->data;
+    for (size_t i = 0; !w->stopping && status == 0 && i < w->ntargets; i++)
+        if (w->newer[i])
+            changed(w, &w->targets[i], w->targets[i].path);
+    maybe_free(w);
+}
+
 /* ---- the interface ----------------------------------------------------------------------- */
 
-struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, watch_fn fn, void *data)
+struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, const struct timespec *since,
+                          watch_fn fn, void *data)
 {
     /* Only the deps and generate steps have files to watch (the migrations folder is found
      * through generate's project): without them there is nothing to allocate or start. */
@@ -544,6 +611,13 @@ struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, watch_fn fn
             w->targets[i].sig = 0;
         poll_now(w); /* the baseline */
         uv_timer_start(&w->tick, on_tick, w->interval_ms, w->interval_ms);
+    }
+    if (since) {
+        /* A save after the steps read the files, before the watch: a change like any other. */
+        w->since = *since;
+        w->since_work.data = w;
+        if (uv_queue_work(loop, &w->since_work, since_work, since_done) == 0)
+            w->open++;
     }
     log_debug("watch", "watching %zu paths (%s)", w->ntargets, watch_mode_name(w));
     return w;

@@ -127,6 +127,24 @@ assert s["last_sync"] is None, s["last_sync"]'
     grep -F "restarting" devinit.log
 }
 
+@test "a save made while the start-up installs is synced once the app runs" {
+    # The first install takes a second; the lockfile is saved during it, after devinit read
+    # it. Before the watch began such a save was lost until the next one.
+    printf '#!/bin/sh\nmkdir -p node_modules\necho "install $(date +%%s%%N)" >> installs.log\n[ -e slow ] && rm slow && sleep 1\nexit 0\n' >install.sh
+    touch slow
+    "$DEVINIT" --only=deps -- "${APP[@]}" >devinit.log 2>&1 &
+    DPID=$!
+    wait_for lines_at_least installs.log 1
+    echo '{"lockfileVersion":3,"v":2}' > package-lock.json
+    wait_for test -s app.pid
+    first=$(cat app.pid)
+    wait_for lines_at_least installs.log 2 || { cat devinit.log; false; }
+    wait_for app_pid_changed_from "$first"
+    grep -F "'package-lock.json' changed: re-running deps" devinit.log
+    sleep 1
+    [ "$(installs)" -eq 2 ]
+}
+
 # install_ms N: the time (ms since the epoch) of the Nth install.
 install_ms() { local ns; ns=$(sed -n "${1}p" installs.log | cut -d' ' -f2); echo $((ns / 1000000)); }
 
