@@ -13,9 +13,9 @@ int path_join(const char *base, const char *rel, char *out, size_t outlen);
 /* The directory part of path ("" for a bare name, "/" for a file in the root). */
 void path_dirname(const char *path, char *out, size_t outlen);
 
-/* Replaces the absolute path dir by its parent, in place: the one step of every walk upwards
- * from a folder (as Node resolves packages). false when dir is "/" or not absolute: the walk
- * ends there. */
+/* Replaces the absolute path dir (without a trailing slash, as realpath() and path_join()
+ * write it) by its parent, in place: the one step of every walk upwards from a folder (as Node
+ * resolves packages). false when dir is "/" or not absolute: the walk ends there. */
 bool path_up(char *dir);
 
 /* path relative to dir when it lies inside it (for messages), else path itself. Returns a

@@ -205,8 +205,9 @@ static void on_backoff_end(uv_timer_t *t)
     start_app();
 }
 
-/* A save that came while the app restarted is not in the client the new app runs on: sync
- * it once the app runs again, or waits for its restart delay. */
+/* A save that came while the app restarted is not in what the new app runs on: sync it once
+ * the app runs again, or once a crashed app waits out its restart delay (a sync then ends the
+ * delay, as any sync in backoff does). */
 static void sync_later_run(void)
 {
     unsigned steps = in.sync_later;
@@ -402,7 +403,7 @@ static void start_sync(unsigned steps)
 static void request_sync(unsigned steps, struct control_req *req)
 {
     if (in.phase != PH_RUNNING && in.phase != PH_BACKOFF) {
-        if (!req && in.phase == PH_RESTARTING)
+        if (!req && in.phase == PH_RESTARTING && !in.stop_requested)
             in.sync_later |= steps;
         if (req)
             control_answer(req, EXIT_TEMPFAIL,

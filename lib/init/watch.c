@@ -78,6 +78,7 @@ struct watch {
     /* Changes made after `since` (the start-up began) but before the watch did. */
     struct timespec since;
     uv_work_t since_work;
+    bool since_queued;
     bool newer[MAX_TARGETS];
 
     int open; /* initialised handles and queued work not yet finished */
@@ -526,8 +527,10 @@ static int since_entry(const char *path, const struct stat *st, void *data)
     return !S_ISDIR(st->st_mode) && stat_newer(st, data);
 }
 
-/* Whether anything target t covers changed at or after since (what snapshot() looks at). Runs
- * on the thread pool. */
+/* Whether a file target t covers changed at or after since (what snapshot() looks at). Runs
+ * on the thread pool. The migrations folder is left out: with [watch] migrate a change there
+ * deploys, and a time alone (a host clock ahead of the container's, on a bind mount) must
+ * never do that. For the others a wrong guess costs one sync that finds nothing to do. */
 static bool changed_since(const struct target *t, const struct timespec *since)
 {
     struct stat st;
@@ -535,20 +538,7 @@ static bool changed_since(const struct target *t, const struct timespec *since)
         return stat(t->path, &st) == 0 && stat_newer(&st, since);
     if (t->kind == T_TREE)
         return prisma_schema_walk(t->path, since_entry, (void *)since) == 1;
-    DIR *d = opendir(t->path);
-    if (!d)
-        return false;
-    bool newer = false;
-    struct dirent *e;
-    while (!newer && (e = readdir(d))) {
-        char path[PATH_MAX + 256];
-        if (e->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof path, "%s/%s", t->path, e->d_name);
-        newer = stat(path, &st) == 0 && stat_newer(&st, since);
-    }
-    closedir(d);
-    return newer;
+    return false;
 }
 
 static void since_work(uv_work_t *req)
@@ -561,6 +551,7 @@ static void since_work(uv_work_t *req)
 static void since_done(uv_work_t *req, int status)
 {
     struct watch *w = req->data;
+    w->since_queued = false;
     for (size_t i = 0; !w->stopping && status == 0 && i < w->ntargets; i++)
         if (w->newer[i])
             changed(w, &w->targets[i], w->targets[i].path);
@@ -616,8 +607,10 @@ struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, const struc
         /* A save after the steps read the files, before the watch: a change like any other. */
         w->since = *since;
         w->since_work.data = w;
-        if (uv_queue_work(loop, &w->since_work, since_work, since_done) == 0)
+        if (uv_queue_work(loop, &w->since_work, since_work, since_done) == 0) {
+            w->since_queued = true;
             w->open++;
+        }
     }
     log_debug("watch", "watching %zu paths (%s)", w->ntargets, watch_mode_name(w));
     return w;
@@ -647,6 +640,8 @@ void watch_stop(struct watch *w)
     /* A snapshot under way finishes on the pool (or is cancelled) and counts itself down. */
     if (w->working)
         uv_cancel((uv_req_t *)&w->work);
+    if (w->since_queued)
+        uv_cancel((uv_req_t *)&w->since_work);
     uv_close((uv_handle_t *)&w->debounce, on_timer_closed);
     uv_close((uv_handle_t *)&w->tick, on_timer_closed);
 }

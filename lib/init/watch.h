@@ -24,10 +24,10 @@ struct watch;
 typedef void (*watch_fn)(unsigned steps, const char *what, void *data);
 
 /* Starts watching what cfg describes (the schema is found as the generate step finds it).
- * since (may be NULL): when the files were last read, the start-up's beginning; what changed
- * at or after it (by mtime or ctime) is reported as a change once the watch runs, so a save
- * made while the start-up ran is not lost. Returns NULL when watching is off or nothing could
- * be watched (already logged). */
+ * since (may be NULL): when the files were last read, the start-up's beginning; a schema,
+ * config, package.json or lockfile changed at or after it (by mtime or ctime) is reported as a
+ * change once the watch runs, so a save made while the start-up ran is not lost. Returns NULL when
+ * watching is off or nothing could be watched (already logged). */
 struct watch *watch_start(uv_loop_t *loop, const struct config *cfg, const struct timespec *since,
                           watch_fn fn, void *data);
 

@@ -34,7 +34,7 @@ struct prisma_url {
     char needed_by[PATH_MAX + 64]; /* what needs it, for that message */
 };
 
-/* Fills u (caller zeroes it; prisma_url_free releases it). p: the project
+/* Fills u (caller zeroes it; prisma_url_free releases it). p (not NULL): the project
  * prisma_project_find() filled with the settings s, found or not. var_explicit: the variable
  * the user named ([database] url_env set), or NULL. 0 (u->url may still be NULL: none found),
  * -ELOOP when a .env is a link devinit refuses to follow (u->from names it), or -ENOMEM. A .env

@@ -61,7 +61,7 @@ struct migst {
     size_t checked_napply; /* what the check found to apply (or being applied elsewhere) */
 
     /* prisma engine */
-    char *argv[6];
+    char *argv[8];
     char **envp;
 };
 
@@ -388,8 +388,8 @@ static void on_prisma_done(struct step_run *r, int wstatus)
 
 /* Where Prisma's CLI runs, as the generate step runs it: the CLI Node resolves from the
  * schema's folder (in a workspace the schema's package may have its own node_modules, or use
- * the root's), in the schema's package. Without a schema found: the app's
- * node_modules/.bin/prisma, in the app. bin and cwd are absolute. */
+ * the root's), in the schema's package. When no schema was found, or no CLI resolves from
+ * it: the app's node_modules/.bin/prisma, in the app. bin and cwd are absolute. */
 static void prisma_cli(struct step_run *r, const char *app_real, char *bin, size_t binlen,
                        char *cwd, size_t cwdlen)
 {
@@ -405,12 +405,12 @@ static void prisma_cli(struct step_run *r, const char *app_real, char *bin, size
         path_dirname(p->schema, from, sizeof from);
     if (!realpath(*from ? from : ".", from_real))
         return;
-    prisma_package_root(from_real, app_real, cwd, cwdlen);
     if (prisma_package_version(from_real, "prisma", version, sizeof version, pkgdir,
-                               sizeof pkgdir) == 0) {
-        path_dirname(pkgdir, nm, sizeof nm); /* node_modules/prisma -> node_modules/.bin */
-        path_join(nm, ".bin/prisma", bin, binlen);
-    }
+                               sizeof pkgdir) < 0)
+        return;
+    path_dirname(pkgdir, nm, sizeof nm); /* node_modules/prisma -> node_modules/.bin */
+    path_join(nm, ".bin/prisma", bin, binlen);
+    prisma_package_root(from_real, app_real, cwd, cwdlen);
 }
 
 /* "--name=<path>", the path as the CLI in cwd reads it: relative to cwd when inside it. */
@@ -455,17 +455,34 @@ static void deploy_prisma(struct migst *m)
     m->argv[k++] = strdup(path_inside(cwd, bin));
     m->argv[k++] = strdup("migrate");
     m->argv[k++] = strdup("deploy");
-    /* What the user named, as named; a config file Prisma would not find from cwd. */
-    char path[PATH_MAX];
-    if (cfg->prisma.schema && *cfg->prisma.schema &&
-        path_join(app_real, cfg->prisma.schema, path, sizeof path) == 0)
-        m->argv[k++] = path_option("schema", path, cwd);
-    if (cfg->prisma.config && *cfg->prisma.config) {
-        if (path_join(app_real, cfg->prisma.config, path, sizeof path) == 0)
-            m->argv[k++] = path_option("config", path, cwd);
-    } else if (p && p->config[0] && !config_in(p, cwd)) {
-        m->argv[k++] = path_option("config", p->config, cwd);
+    /* What the user named, as named; else what Prisma in cwd would not find by itself: a
+     * schema named in the app's package.json, or any the config does not name once cwd is
+     * not the app; a config file outside cwd. */
+    char schema_path[PATH_MAX], config_path[PATH_MAX];
+    const char *schema = NULL, *config = NULL;
+    if (cfg->prisma.schema && *cfg->prisma.schema) {
+        if (path_join(app_real, cfg->prisma.schema, schema_path, sizeof schema_path) < 0) {
+            step_acted(r, EXIT_CONFIG, "[prisma] schema is longer than a path can be");
+            return;
+        }
+        schema = schema_path;
+    } else if (p && p->found && p->origin != PRISMA_FROM_CONFIG_FILE &&
+               (p->origin == PRISMA_FROM_PACKAGE_JSON || strcmp(cwd, app_real) != 0)) {
+        schema = p->schema;
     }
+    if (schema)
+        m->argv[k++] = path_option("schema", schema, cwd);
+    if (cfg->prisma.config && *cfg->prisma.config) {
+        if (path_join(app_real, cfg->prisma.config, config_path, sizeof config_path) < 0) {
+            step_acted(r, EXIT_CONFIG, "[prisma] config is longer than a path can be");
+            return;
+        }
+        config = config_path;
+    } else if (p && p->config[0] && !config_in(p, cwd)) {
+        config = p->config;
+    }
+    if (config)
+        m->argv[k++] = path_option("config", config, cwd);
     m->argv[k] = NULL;
     for (size_t i = 0; i < k; i++)
         if (!m->argv[i]) {

@@ -470,11 +470,6 @@ const struct prisma_project *step_project(struct step_run *r)
 
 void pipeline_free(struct pipeline *pl)
 {
-    if (pl->project) {
-        prisma_project_free(pl->project);
-        free(pl->project);
-        pl->project = NULL;
-    }
     for (int i = 0; i < STEP_COUNT; i++) {
         struct step_run *r = &pl->runs[i];
         if (r->step && r->step->cleanup)
@@ -483,5 +478,11 @@ void pipeline_free(struct pipeline *pl)
         r->priv = NULL;
         if (!r->child_running)
             child_release(&r->child);
+    }
+    /* After the cleanups: one of them may still look at it. */
+    if (pl->project) {
+        prisma_project_free(pl->project);
+        free(pl->project);
+        pl->project = NULL;
     }
 }
