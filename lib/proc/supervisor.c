@@ -76,6 +76,14 @@ static struct {
 
     struct proc_entry *procs; /* the last reading of /proc, sorted by pid */
     size_t nprocs, procs_cap;
+    /* The periodic look at the app's processes reads /proc on the thread pool: with
+     * thousands of processes a reading takes tens of ms, which the loop would not spend
+     * reaping. Its reading goes here, then is swapped into procs. */
+    uv_work_t scan_req;
+    bool scan_busy;
+    struct proc_entry *scan_procs;
+    size_t scan_n, scan_cap;
+    uint64_t scan_took_ms;
 
     enum drain_phase drain;
     enum drain_scope drain_scope;
@@ -773,27 +781,27 @@ static int cmp_proc(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Reads every process of the namespace but devinit into sv.procs, sorted by pid. 0, or -1
- * when /proc cannot be read. */
-static int procs_read(void)
+/* Reads every process of the namespace but self into *procs (grown as needed), sorted by pid.
+ * Touches nothing else: the thread pool runs it too. 0, or -1 when /proc cannot be read. */
+static int procs_read_into(struct proc_entry **procs, size_t *n, size_t *cap, pid_t self)
 {
     DIR *d = opendir("/proc");
     if (!d)
         return -1;
-    sv.nprocs = 0;
+    *n = 0;
     struct dirent *e;
     while ((e = readdir(d))) {
         char *end;
         long pid = strtol(e->d_name, &end, 10);
-        if (*end || pid <= 0 || pid == sv.self)
+        if (*end || pid <= 0 || pid == self)
             continue;
-        if (sv.nprocs == sv.procs_cap) {
-            size_t cap = sv.procs_cap ? 2 * sv.procs_cap : 256;
-            struct proc_entry *p = realloc(sv.procs, cap * sizeof *p);
+        if (*n == *cap) {
+            size_t grown = *cap ? 2 * *cap : 256;
+            struct proc_entry *p = realloc(*procs, grown * sizeof *p);
             if (!p)
                 break; /* a partial reading: what was seen is still handled */
-            sv.procs = p;
-            sv.procs_cap = cap;
+            *procs = p;
+            *cap = grown;
         }
         char path[64], buf[512];
         snprintf(path, sizeof path, "/proc/%ld/stat", pid);
@@ -811,12 +819,18 @@ static int procs_read(void)
         int ppid, pgid, sid;
         if (!p || sscanf(p + 1, " %c %d %d %d", &state, &ppid, &pgid, &sid) != 4)
             continue;
-        sv.procs[sv.nprocs++] = (struct proc_entry){
+        (*procs)[(*n)++] = (struct proc_entry){
             .pid = (pid_t)pid, .ppid = ppid, .pgid = pgid, .sid = sid, .state = state};
     }
     closedir(d);
-    qsort(sv.procs, sv.nprocs, sizeof *sv.procs, cmp_proc);
+    qsort(*procs, *n, sizeof **procs, cmp_proc);
     return 0;
+}
+
+/* The reading the drains and a stopping app need now, on the loop. */
+static int procs_read(void)
+{
+    return procs_read_into(&sv.procs, &sv.nprocs, &sv.procs_cap, sv.self);
 }
 
 static struct proc_entry *procs_find(pid_t pid)
@@ -907,17 +921,46 @@ static void app_scan_now(void)
         app_mark();
 }
 
-static void on_app_scan(uv_timer_t *t)
+static void scan_work(uv_work_t *req)
 {
+    (void)req;
     uint64_t t0 = uv_hrtime();
-    app_scan_now();
-    uint64_t took_ms = (uv_hrtime() - t0) / 1000000;
-    uint64_t next = 2 * uv_timer_get_repeat(t);
+    if (procs_read_into(&sv.scan_procs, &sv.scan_n, &sv.scan_cap, sv.self) < 0)
+        sv.scan_n = 0;
+    sv.scan_took_ms = (uv_hrtime() - t0) / 1000000;
+}
+
+static void scan_done(uv_work_t *req, int status)
+{
+    (void)req;
+    sv.scan_busy = false;
+    /* A drain reads /proc for itself and must not meet an older reading; the app that was
+     * scanned may be gone (its leftovers are found through its groups). */
+    if (status != 0 || sv.drain != DRAIN_OFF || !sv.app)
+        return;
+    struct proc_entry *procs = sv.procs;
+    size_t cap = sv.procs_cap;
+    sv.procs = sv.scan_procs;
+    sv.nprocs = sv.scan_n;
+    sv.procs_cap = sv.scan_cap;
+    sv.scan_procs = procs;
+    sv.scan_cap = cap;
+    app_mark();
+    uint64_t next = 2 * uv_timer_get_repeat(&sv.app_scan);
     if (next > APP_SCAN_MS)
         next = APP_SCAN_MS;
-    if (took_ms * 100 > next)
-        next = took_ms * 100;
-    uv_timer_set_repeat(t, next);
+    if (sv.scan_took_ms * 100 > next)
+        next = sv.scan_took_ms * 100;
+    uv_timer_set_repeat(&sv.app_scan, next);
+}
+
+static void on_app_scan(uv_timer_t *t)
+{
+    (void)t;
+    if (sv.scan_busy)
+        return;
+    if (uv_queue_work(sv.loop, &sv.scan_req, scan_work, scan_done) == 0)
+        sv.scan_busy = true;
 }
 
 /* c is the app from now on: its own group is the first it is known by. */
