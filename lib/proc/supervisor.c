@@ -73,6 +73,9 @@ static struct {
     uv_timer_t app_scan;
     bool app_scan_init;
     pid_t own_pgid, own_sid;
+    /* The last process group sent SIGKILL: its members may not have died yet when the drain
+     * reads /proc, and are not "still running" leftovers. */
+    pid_t killed_pgid;
 
     struct proc_entry *procs; /* the last reading of /proc, sorted by pid */
     size_t nprocs, procs_cap;
@@ -687,8 +690,11 @@ int child_signal(struct child *c, int signo)
 {
     if (!c->pgid)
         return -ESRCH;
-    if (kill(-c->pgid, signo) == 0)
+    if (kill(-c->pgid, signo) == 0) {
+        if (signo == SIGKILL)
+            sv.killed_pgid = c->pgid;
         return 0;
+    }
     int err = errno;
     /* The leader may have left its group (setsid); it still deserves the signal. */
     if (c->pid && kill(c->pid, signo) == 0)
@@ -1013,12 +1019,13 @@ static int signal_procs(int signo, bool cont, enum drain_scope scope, pid_t spar
         const struct proc_entry *p = &sv.procs[i];
         if ((spare_pgid && p->pgid == spare_pgid) || !drain_owns(p, scope))
             continue;
+        bool dying = signo == SIGKILL && p->pgid == sv.killed_pgid;
         if (everything) {
-            count++;
+            count += !dying;
             continue;
         }
         if (kill(p->pid, signo) == 0) {
-            count++;
+            count += !dying;
             if (cont)
                 kill(p->pid, SIGCONT);
         }
