@@ -80,8 +80,8 @@ static struct {
     struct proc_entry *procs; /* the last reading of /proc, sorted by pid */
     size_t nprocs, procs_cap;
     /* The periodic look at the app's processes reads /proc on the thread pool: with
-     * thousands of processes a reading takes tens of ms, which the loop would not spend
-     * reaping. Its reading goes here, then is swapped into procs. */
+     * thousands of processes a reading takes tens of ms, during which the loop would reap
+     * nothing. Its reading goes here, then is swapped into procs. */
     uv_work_t scan_req;
     bool scan_busy;
     struct proc_entry *scan_procs;
@@ -751,8 +751,8 @@ void child_release(struct child *c)
     memset(c, 0, sizeof *c);
 }
 
-/* count lines of a ring of n lines, starting at index first, joined by newlines into buf
- * (cut to fit, always terminated). */
+/* Joins count lines of a ring of n, from index first on, with newlines into buf (cut to fit,
+ * always terminated). */
 static size_t join_lines(const char (*lines)[CHILD_LINE_MAX], unsigned n, unsigned first,
                          unsigned count, char *buf, size_t len)
 {
